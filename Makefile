@@ -1,0 +1,41 @@
+# kefu — the small Makefile in front of CMake.
+#   make        build (release-ish, into build/)
+#   make run    install what is missing, build, start the demo on :8080
+#   make test   install what tests need, build with ASan+UBSan, run ctest
+#   make bench  build and run the benchmarks (docs/benchmarks.md)
+#   make clean  remove build folders
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+TBUILD ?= build-test
+ARGS ?=
+
+.PHONY: all build run test bench clean deps
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEFU_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	$(BUILD)/kefu serve $(ARGS)
+
+test:
+	@scripts/install-deps.sh test
+	@scripts/install-test-tools.sh
+	@cmake -S . -B $(TBUILD) -DCMAKE_BUILD_TYPE=Debug -DKEFU_SANITIZE=ON -DKEFU_TESTS=ON >/dev/null
+	@cmake --build $(TBUILD) -j $(JOBS)
+	@cd $(TBUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: 
+	@scripts/install-deps.sh bench
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEFU_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TBUILD)

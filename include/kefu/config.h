@@ -1,0 +1,57 @@
+/*
+ * config.h — kefu's settings: defaults < YAML file < environment < flags.
+ *
+ * Every setting has a dotted key ("server.port"). The same key is accepted
+ * in the YAML file (nested maps: `server: {port: 8080}`), as an environment
+ * variable (KEFU_ + upper-cased key with dots as underscores:
+ * KEFU_SERVER_PORT) and on the command line (`--set server.port=8080`, plus
+ * short flags the CLI maps onto keys, e.g. --port). Unknown keys and bad
+ * values are errors that name where they came from: "kefu.yaml:12:
+ * server.port: 99999 is out of range [0, 65535]".
+ *
+ * struct kf_config is a plain value: copy it freely; strings live inside it.
+ */
+#ifndef KEFU_CONFIG_H
+#define KEFU_CONFIG_H
+
+#include <stddef.h>
+
+#include "kefu/err.h"
+
+#define KF_CONFIG_STR_MAX 1024
+
+struct kf_config {
+    /* server */
+    char host[KF_CONFIG_STR_MAX];
+    long port;     /* 0 = any free port (printed at start) */
+    long threads;  /* HTTP worker threads */
+    long max_body; /* bytes; larger request bodies get 413 */
+    char web_root[KF_CONFIG_STR_MAX];
+    /* store */
+    char db_path[KF_CONFIG_STR_MAX];
+    char synchronous[16]; /* "full" (fsync each commit) or "normal" */
+    /* bot */
+    char bot_path[KF_CONFIG_STR_MAX];
+    /* log */
+    char log_level[16];
+    char log_format[16];
+};
+
+struct kf_config kf_config_default(void);
+
+/* Apply a YAML file on top of cfg. */
+int kf_config_load_file(struct kf_config *cfg, const char *path, struct kf_err *err);
+
+/* Apply KEFU_* environment variables from envp (NULL-terminated "K=V"). */
+int kf_config_apply_env(struct kf_config *cfg, char *const *envp, struct kf_err *err);
+
+/* Set one key from a string; `origin` names the source in messages
+ * ("--set", "KEFU_SERVER_PORT", "kefu.yaml:3"). */
+int kf_config_set(struct kf_config *cfg, const char *key, const char *value, const char *origin,
+                  struct kf_err *err);
+
+/* Print every key and its value as YAML-ish lines into out (for `--help`
+ * and `kefu serve --print-config`). Returns bytes needed. */
+size_t kf_config_describe(const struct kf_config *cfg, char *out, size_t cap);
+
+#endif

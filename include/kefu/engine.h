@@ -1,0 +1,79 @@
+/*
+ * engine.h — conversations as a service: the one place where the bot's
+ * replies meet the store. The HTTP server, the Rasa channel and `kefu chat`
+ * all go through these calls, so every channel behaves the same.
+ *
+ * A turn (kf_engine_post) runs the dialog policy, then writes the customer's
+ * message, the replies and any handoff request in one transaction; only
+ * after that commit does it return, so whatever a caller acknowledges is
+ * durable.
+ *
+ * Ownership: the engine owns its store and bot. Messages returned by calls
+ * live in the caller's arena. Thread-safe.
+ */
+#ifndef KEFU_ENGINE_H
+#define KEFU_ENGINE_H
+
+#include <stddef.h>
+
+#include "kefu/arena.h"
+#include "kefu/bot.h"
+#include "kefu/err.h"
+#include "kefu/log.h"
+#include "kefu/store.h"
+
+#define KF_MESSAGE_MAX_BYTES 4000 /* longest customer message */
+
+struct kf_engine;
+
+struct kf_engine_params {
+    const char *db_path;
+    int synchronous_full;
+    int pool_size;
+    const char *bot_path;
+    struct kf_log *log; /* borrowed; may be NULL */
+};
+
+struct kf_engine_params kf_engine_default_params(void);
+
+/* Opens (and migrates) the store and loads the bot. */
+int kf_engine_new(struct kf_engine_params params, struct kf_engine **out, struct kf_err *err);
+void kf_engine_free(struct kf_engine *e); /* NULL is a no-op */
+
+const struct kf_bot *kf_engine_bot(const struct kf_engine *e);
+struct kf_store *kf_engine_store(struct kf_engine *e);
+
+/* 0 when the store answers. */
+int kf_engine_ready(struct kf_engine *e, struct kf_err *err);
+
+struct kf_start {
+    const char *channel;     /* web, api, rest, cli; default api */
+    const char *lang;        /* NULL: the bot's default */
+    const char *external_id; /* the customer's id on that channel, or NULL */
+    const char *name;        /* optional display name */
+};
+
+/* Start a conversation; *greeting gets the stored greeting message. */
+int kf_engine_start(struct kf_engine *e, const struct kf_start *req, struct kf_arena *a,
+                    struct kf_conversation *conv, struct kf_message *greeting,
+                    struct kf_err *err);
+
+/* Reuse the open conversation of a channel identity, or start one. */
+int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, struct kf_arena *a,
+                              struct kf_conversation *conv, struct kf_err *err);
+
+struct kf_turn {
+    struct kf_message customer;
+    struct kf_message replies[4];
+    size_t nreplies;
+    int handoff;
+};
+
+/* One customer message → the bot's replies, committed. lang NULL: the
+ * language detected in the text if the bot speaks it, else the
+ * conversation's. Errors: KF_ENOTFOUND (conversation), KF_EINVAL (empty or
+ * too long text), KF_EUTF8. */
+int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
+                   const char *lang, struct kf_arena *a, struct kf_turn *out, struct kf_err *err);
+
+#endif

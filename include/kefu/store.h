@@ -1,0 +1,97 @@
+/*
+ * store.h — kefu's persistence seam.
+ *
+ * Callers see only struct kf_store and these functions; the backend behind
+ * them is chosen by kf_store_open() from the params (today SQLite in WAL
+ * mode, src/data/sqlite/; a PostgreSQL backend slots in beside it through the
+ * vtable in src/data/store_int.h without touching callers).
+ *
+ * Durability contract: when kf_store_turn_commit() returns 0, the customer's
+ * message and the bot's replies are committed (with store.synchronous=full,
+ * fsynced) — the server acknowledges a message only after that.
+ *
+ * Ownership: records read into caller structs copy small fixed fields; text
+ * fields of listed messages are allocated from the caller's arena. A store is
+ * thread-safe: it keeps a pool of connections.
+ */
+#ifndef KEFU_STORE_H
+#define KEFU_STORE_H
+
+#include <stddef.h>
+
+#include "kefu/arena.h"
+#include "kefu/err.h"
+
+#define KF_ID_LEN 32 /* conversation ids: 32 lowercase hex characters */
+
+struct kf_store;
+
+struct kf_store_params {
+    const char *path;    /* SQLite file; created with its folder if missing */
+    int synchronous_full; /* 1: fsync every commit */
+    int pool_size;       /* connections (≈ worker threads); default 4 */
+};
+
+struct kf_store_params kf_store_default_params(void);
+
+int kf_store_open(struct kf_store_params params, struct kf_store **out, struct kf_err *err);
+void kf_store_free(struct kf_store *st); /* NULL is a no-op */
+
+/* Apply pending numbered migrations; *version (optional) gets the result. */
+int kf_store_migrate(struct kf_store *st, int *version, struct kf_err *err);
+int kf_store_ping(struct kf_store *st, struct kf_err *err);
+
+/* Find or create the customer known on `channel` as `external_id`; with
+ * external_id NULL a new anonymous customer is created. */
+int kf_store_customer_resolve(struct kf_store *st, const char *channel, const char *external_id,
+                              const char *name, long long *customer_id, struct kf_err *err);
+
+struct kf_conversation {
+    char id[KF_ID_LEN + 1];
+    long long customer_id;
+    char channel[32];
+    char lang[8];
+    char status[16]; /* open | handoff | closed */
+    long long created_at; /* ms since the epoch */
+    long long updated_at;
+};
+
+int kf_store_conversation_create(struct kf_store *st, const struct kf_conversation *c,
+                                 struct kf_err *err);
+int kf_store_conversation_get(struct kf_store *st, const char *id, struct kf_conversation *out,
+                              struct kf_err *err); /* KF_ENOTFOUND */
+/* The newest conversation of a customer on a channel that is not closed. */
+int kf_store_conversation_find_open(struct kf_store *st, long long customer_id,
+                                    const char *channel, struct kf_conversation *out,
+                                    struct kf_err *err); /* KF_ENOTFOUND */
+
+struct kf_message {
+    long long id;     /* set by the store */
+    const char *role; /* customer | bot | agent | system */
+    const char *text;
+    const char *lang;
+    const char *kind;      /* e.g. faq, not_sure, handoff, greeting; "" for customers */
+    const char *meta_json; /* JSON object text, or NULL */
+    long long created_at;  /* set by the store when 0 */
+};
+
+/* One conversation turn, written in one transaction: the messages (ids and
+ * created_at filled in on success), an optional status change and an
+ * optional handoff request. */
+struct kf_turn_write {
+    const char *conversation_id;
+    struct kf_message *msgs;
+    size_t n;
+    const char *new_status;     /* NULL: unchanged */
+    const char *handoff_reason; /* NULL: none */
+};
+
+int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err);
+
+/* Messages with id < before (0 = newest), oldest first, at most limit;
+ * *more is set when older messages remain. Strings go into the arena. */
+int kf_store_messages_list(struct kf_store *st, const char *conversation_id, long long before,
+                           int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                           int *more, struct kf_err *err);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * text.h — the text pipeline shared by retrieval and (later) the classifiers.
+ *
+ * normalise: Unicode NFKC (full-width → half-width), case folding, control
+ *   characters dropped, punctuation and symbols turned into spaces, runs of
+ *   white space folded to one space, trimmed. Han characters, letters and
+ *   digits survive; emoji are kept as their own tokens.
+ * terms: Han characters as unigrams and adjacent-pair bigrams, Latin words
+ *   stemmed with Snowball's English stemmer, digit runs as words.
+ * lang: "zh" when Han characters make up at least a third of the letters,
+ *   "en" when Latin letters dominate, "" when undecided (digits only, ...).
+ *
+ * Ownership: results are allocated from the caller's arena. Thread-safe: no
+ * shared state (each call creates its own stemmer).
+ */
+#ifndef KEFU_TEXT_H
+#define KEFU_TEXT_H
+
+#include <stddef.h>
+
+#include "kefu/arena.h"
+#include "kefu/err.h"
+
+#define KF_TEXT_MAX_BYTES 65536 /* longest input the pipeline accepts */
+
+/* Normalise valid UTF-8 in[0..len) into *out (NUL-terminated, arena). */
+int kf_text_normalize(const char *in, size_t len, struct kf_arena *a, char **out, size_t *out_len,
+                      struct kf_err *err);
+
+struct kf_terms {
+    const char **v; /* each NUL-terminated, in the arena */
+    size_t n;
+};
+
+/* Terms of already-normalised text. */
+int kf_text_terms(const char *norm, size_t len, struct kf_arena *a, struct kf_terms *out,
+                  struct kf_err *err);
+
+/* Normalise then split: the usual entry point. */
+int kf_text_analyze(const char *in, size_t len, struct kf_arena *a, struct kf_terms *out,
+                    struct kf_err *err);
+
+/* "zh", "en" or "" (see above). */
+const char *kf_text_detect_lang(const char *s, size_t len);
+
+#endif

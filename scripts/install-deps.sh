@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# install-deps.sh — install the Debian packages kefu needs, and nothing else.
+#
+# Idempotent: asks dpkg which packages are missing and calls apt-get only for
+# those, so a second run is silent and fast. Groups:
+#   build   what `make` / `make run` need (compiler, CMake, libraries)
+#   test    what `make test` adds (cmocka, libcurl for the integration client)
+#   bench   what `make bench` adds (wrk)
+# Usage: scripts/install-deps.sh [build] [test] [bench]   (default: build)
+set -euo pipefail
+
+build_pkgs=(gcc make cmake pkg-config
+            libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
+            libutf8proc-dev libstemmer-dev libedit-dev)
+test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3)
+bench_pkgs=(wrk libcurl4-openssl-dev)
+
+want=()
+[ $# -eq 0 ] && set -- build
+for group in "$@"; do
+    case "$group" in
+        build) want+=("${build_pkgs[@]}") ;;
+        test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+        bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+        *) echo "install-deps.sh: unknown group '$group' (build, test, bench)" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+# de-duplicate while keeping order
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

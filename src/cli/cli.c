@@ -1,0 +1,140 @@
+/*
+ * cli.c — settings and flags shared by the subcommands (see cli.h).
+ */
+#include <getopt.h>
+
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void cli_help_common(void)
+{
+    fputs("Settings (defaults < config file < KEFU_* environment < flags):\n"
+          "  -c, --config FILE     YAML settings file (default: $KEFU_CONFIG, else ./kefu.yaml)\n"
+          "  -p, --port N          TCP port (server.port; 0 = any free port)\n"
+          "  -H, --host ADDR       listen address (server.host)\n"
+          "  -d, --db PATH         SQLite database (store.path)\n"
+          "  -b, --bot DIR         bot definition folder (bot.path)\n"
+          "  -w, --web DIR         web pages folder (server.web_root)\n"
+          "  -t, --threads N       HTTP worker threads (server.threads)\n"
+          "      --log-level L     debug|info|warn|error|off (log.level)\n"
+          "      --log-format F    text|json (log.format)\n"
+          "      --set KEY=VALUE   any setting, e.g. --set server.max_body=131072\n"
+          "  -h, --help            this help\n"
+          "Every setting is also an environment variable: server.port → KEFU_SERVER_PORT.\n",
+          stdout);
+}
+
+static int cli__set(struct kf_config *cfg, const char *key, const char *val, const char *flag)
+{
+    struct kf_err err = {0};
+    if (kf_config_set(cfg, key, val, flag, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, const char *extra_short, const struct option *extra,
+              int (*on_extra)(int opt, const char *arg, void *ctx), void *ctx,
+              void (*help)(void), struct kf_config *cfg)
+{
+    static const struct option common[] = {CLI_COMMON_OPTS};
+    struct option opts[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        opts[n++] = common[i];
+    for (const struct option *o = extra; o && o->name && n < 63; o++)
+        opts[n++] = *o;
+    opts[n] = (struct option){0};
+    char shorts[64];
+    snprintf(shorts, sizeof shorts, "c:p:H:d:b:w:t:h%s", extra_short ? extra_short : "");
+
+    /* pass 1: find --config and --help before applying anything */
+    const char *config = NULL;
+    int want_help = 0;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        if (c == 'c')
+            config = optarg;
+        if (c == 'h')
+            want_help = 1;
+    }
+    if (want_help) {
+        help();
+        return 1;
+    }
+    *cfg = kf_config_default();
+    struct kf_err err = {0};
+    if (config == NULL)
+        config = getenv("KEFU_CONFIG");
+    if (config == NULL && access("kefu.yaml", R_OK) == 0)
+        config = "kefu.yaml";
+    if (config != NULL && kf_config_load_file(cfg, config, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        return 2;
+    }
+    if (kf_config_apply_env(cfg, environ, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        return 2;
+    }
+
+    /* pass 2: flags */
+    opterr = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'c': break;
+        case 'p': rc = cli__set(cfg, "server.port", optarg, "--port"); break;
+        case 'H': rc = cli__set(cfg, "server.host", optarg, "--host"); break;
+        case 'd': rc = cli__set(cfg, "store.path", optarg, "--db"); break;
+        case 'b': rc = cli__set(cfg, "bot.path", optarg, "--bot"); break;
+        case 'w': rc = cli__set(cfg, "server.web_root", optarg, "--web"); break;
+        case 't': rc = cli__set(cfg, "server.threads", optarg, "--threads"); break;
+        case 'L': rc = cli__set(cfg, "log.level", optarg, "--log-level"); break;
+        case 'F': rc = cli__set(cfg, "log.format", optarg, "--log-format"); break;
+        case 's': {
+            char key[128];
+            const char *eq = strchr(optarg, '=');
+            if (eq == NULL || (size_t)(eq - optarg) >= sizeof key) {
+                fprintf(stderr, "kefu: --set: expected KEY=VALUE, got '%s'\n", optarg);
+                return 2;
+            }
+            memcpy(key, optarg, (size_t)(eq - optarg));
+            key[eq - optarg] = '\0';
+            rc = cli__set(cfg, key, eq + 1, "--set");
+            break;
+        }
+        case '?':
+            fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+            return 2;
+        default:
+            rc = on_extra ? on_extra(c, optarg, ctx) : 2;
+            break;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kefu: unexpected argument '%s'\nTry '%s --help'.\n", argv[optind],
+                argv[0]);
+        return 2;
+    }
+    return 0;
+}
+
+struct kf_log *cli_log_new(const struct kf_config *cfg)
+{
+    struct kf_log_params lp = kf_log_default_params();
+    lp.level = (enum kf_log_level)kf_log_level_parse(cfg->log_level);
+    lp.format = (enum kf_log_format)kf_log_format_parse(cfg->log_format);
+    return kf_log_new(lp);
+}

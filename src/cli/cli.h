@@ -1,0 +1,40 @@
+/*
+ * cli.h — shared pieces of the kefu command's subcommands.
+ *
+ * Settings precedence for every subcommand: built-in defaults < config file
+ * (--config FILE, else $KEFU_CONFIG, else ./kefu.yaml if present) < KEFU_*
+ * environment variables < flags.
+ */
+#ifndef KEFU_CLI_H
+#define KEFU_CLI_H
+
+#include <getopt.h>
+
+#include "kefu/config.h"
+#include "kefu/log.h"
+
+/* Flags every subcommand that runs the engine accepts (see cli_help_common). */
+#define CLI_COMMON_OPTS                                                        \
+    {"config", required_argument, NULL, 'c'}, {"port", required_argument, NULL, 'p'},       \
+        {"host", required_argument, NULL, 'H'}, {"db", required_argument, NULL, 'd'},       \
+        {"bot", required_argument, NULL, 'b'}, {"web", required_argument, NULL, 'w'},       \
+        {"threads", required_argument, NULL, 't'},                                          \
+        {"log-level", required_argument, NULL, 'L'},                                        \
+        {"log-format", required_argument, NULL, 'F'}, {"set", required_argument, NULL, 's'}, \
+        {"help", no_argument, NULL, 'h'}
+
+/* Parse argv into cfg (file, env, flags). Returns 0 ok, 1 if --help was
+ * given (help already printed by `help`), 2 on a usage error (printed). */
+int cli_parse(int argc, char **argv, const char *extra_short, const struct option *extra,
+              int (*on_extra)(int opt, const char *arg, void *ctx), void *ctx,
+              void (*help)(void), struct kf_config *cfg);
+
+void cli_help_common(void);
+
+/* A logger for the configured level/format, writing to stderr. */
+struct kf_log *cli_log_new(const struct kf_config *cfg);
+
+int cmd_serve(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * cmd_serve.c — `kefu serve`: the engine behind the HTTP server until
+ * SIGINT/SIGTERM.
+ *
+ * Prints one "listening on URL" line on stdout once the port is bound (tests
+ * read it to learn the port when started with --port 0), then the URLs.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kefu/engine.h"
+#include "kefu/server.h"
+
+static void serve_help(void)
+{
+    fputs("Usage: kefu serve [options]\n"
+          "Serve the web chat (/), the JSON API (/api/v1), the Rasa-compatible REST channel\n"
+          "(/webhooks/rest/webhook) and health checks (/healthz, /readyz).\n\n",
+          stdout);
+    cli_help_common();
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct kf_config cfg;
+    int rc = cli_parse(argc, argv, NULL, NULL, NULL, NULL, serve_help, &cfg);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+
+    /* block the stop signals before any thread starts, then wait for them */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct kf_log *log = cli_log_new(&cfg);
+    struct kf_engine_params ep = kf_engine_default_params();
+    ep.db_path = cfg.db_path;
+    ep.synchronous_full = strcmp(cfg.synchronous, "full") == 0;
+    ep.pool_size = (int)cfg.threads + 2;
+    ep.bot_path = cfg.bot_path;
+    ep.log = log;
+    struct kf_engine *engine = NULL;
+    struct kf_err err = {0};
+    if (kf_engine_new(ep, &engine, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        kf_log_free(log);
+        return 1;
+    }
+    struct kf_server_params sp = kf_server_default_params();
+    sp.host = cfg.host;
+    sp.port = (int)cfg.port;
+    sp.threads = (int)cfg.threads;
+    sp.max_body = (size_t)cfg.max_body;
+    sp.web_root = cfg.web_root;
+    sp.engine = engine;
+    sp.log = log;
+    struct kf_server *srv = NULL;
+    if (kf_server_start(sp, &srv, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        kf_engine_free(engine);
+        kf_log_free(log);
+        return 1;
+    }
+    char base[300];
+    const char *h = cfg.host;
+    snprintf(base, sizeof base, strchr(h, ':') ? "http://[%s]:%d" : "http://%s:%d", h,
+             kf_server_port(srv));
+    printf("listening on %s\n"
+           "  web chat     %s/\n"
+           "  JSON API     %s/api/v1/conversations   (docs/api.md)\n"
+           "  Rasa REST    %s/webhooks/rest/webhook\n"
+           "  health       %s/healthz  %s/readyz\n"
+           "bot '%s' from %s, database %s. Ctrl-C stops.\n",
+           base, base, base, base, base, base, kf_bot_name(kf_engine_bot(engine)), cfg.bot_path,
+           cfg.db_path);
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    KF_INFO(log, "serve", "signal %d: stopping", sig);
+    kf_server_free(srv);
+    kf_engine_free(engine);
+    kf_log_free(log);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * main.c — the kefu command: dispatches to subcommands.
+ *
+ * Each subcommand is a thin program over libkefu; see cmd_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef KEFU_VERSION
+#define KEFU_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fputs("kefu — intelligent customer service (客服)\n"
+          "\n"
+          "Usage: kefu COMMAND [options]\n"
+          "\n"
+          "Commands:\n"
+          "  serve     run the HTTP server: web chat, JSON API, Rasa REST channel\n"
+          "  chat      talk to the bot in this terminal\n"
+          "  version   print the version\n"
+          "  help      this help (kefu COMMAND --help for a command's options)\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "chat") == 0)
+        return cmd_chat(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && strcmp(argv[2], "--help") == 0) {
+            puts("Usage: kefu version\nPrints kefu's version.");
+            return 0;
+        }
+        printf("kefu %s\n", KEFU_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "kefu: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

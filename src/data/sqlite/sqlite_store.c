@@ -1,0 +1,667 @@
+/*
+ * sqlite_store.c — the SQLite backend of store.h.
+ *
+ * Design notes
+ *  - WAL mode: readers never block the writer; one writer at a time is
+ *    serialised by SQLite (BEGIN IMMEDIATE + busy timeout), so connections
+ *    never deadlock on lock upgrades.
+ *  - A fixed pool of connections, each with its own prepared statements
+ *    (created on first use, indexed by enum stmt_id). A thread borrows a
+ *    connection for one store call and returns it; nothing is shared
+ *    between threads while borrowed.
+ *  - synchronous=FULL fsyncs the WAL at every commit (survives power loss);
+ *    NORMAL survives a crash of kefu (kill -9) but not of the machine.
+ *  - Every statement is prepared; no SQL text is ever built from input.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../store_int.h"
+#include "kefu/log.h"
+#include "kefu/mem.h"
+#include "migrations.h"
+
+enum stmt_id {
+    ST_PING,
+    ST_CHANNEL_ID,
+    ST_IDENTITY_FIND,
+    ST_CUSTOMER_INSERT,
+    ST_IDENTITY_INSERT,
+    ST_CONV_INSERT,
+    ST_CONV_GET,
+    ST_CONV_FIND_OPEN,
+    ST_CONV_TOUCH,
+    ST_CONV_SET_STATUS,
+    ST_MSG_INSERT,
+    ST_HANDOFF_INSERT,
+    ST_MSG_LIST,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_PING] = "SELECT 1",
+    [ST_CHANNEL_ID] = "SELECT id FROM channels WHERE name = ?1",
+    [ST_IDENTITY_FIND] = "SELECT customer_id FROM customer_identities"
+                         " WHERE channel_id = ?1 AND external_id = ?2",
+    [ST_CUSTOMER_INSERT] = "INSERT INTO customers (name, created_at) VALUES (?1, ?2)",
+    [ST_IDENTITY_INSERT] = "INSERT INTO customer_identities"
+                           " (customer_id, channel_id, external_id, created_at)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+    [ST_CONV_INSERT] = "INSERT INTO conversations"
+                       " (id, customer_id, channel_id, lang, status, created_at, updated_at)"
+                       " VALUES (?1, ?2, (SELECT id FROM channels WHERE name = ?3), ?4, ?5, ?6, ?6)",
+    [ST_CONV_GET] = "SELECT c.id, c.customer_id, ch.name, c.lang, c.status, c.created_at,"
+                    " c.updated_at FROM conversations c JOIN channels ch ON ch.id = c.channel_id"
+                    " WHERE c.id = ?1",
+    [ST_CONV_FIND_OPEN] = "SELECT c.id, c.customer_id, ch.name, c.lang, c.status, c.created_at,"
+                          " c.updated_at FROM conversations c"
+                          " JOIN channels ch ON ch.id = c.channel_id"
+                          " WHERE c.customer_id = ?1 AND ch.name = ?2 AND c.status <> 'closed'"
+                          " ORDER BY c.updated_at DESC LIMIT 1",
+    [ST_CONV_TOUCH] = "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
+    [ST_CONV_SET_STATUS] = "UPDATE conversations SET status = ?2 WHERE id = ?1",
+    [ST_MSG_INSERT] = "INSERT INTO messages"
+                      " (conversation_id, role, text, lang, kind, meta, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_HANDOFF_INSERT] = "INSERT INTO handoff_requests"
+                          " (conversation_id, message_id, reason, created_at)"
+                          " VALUES (?1, ?2, ?3, ?4)",
+    [ST_MSG_LIST] = "SELECT id, role, text, lang, kind, meta, created_at FROM messages"
+                    " WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct sq_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST__COUNT];
+    int busy; /* borrowed */
+};
+
+struct sq_store {
+    struct kf_store super;
+    struct kf_store_params params;
+    char *path;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    int nconn;
+    struct sq_conn *conns;
+};
+
+/* ---- connections ------------------------------------------------------ */
+
+static int sq__error(struct sq_conn *c, struct kf_err *err, const char *what)
+{
+    return kf_errorf(err, KF_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(c->db));
+}
+
+static int sq__exec(sqlite3 *db, const char *sql, struct kf_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        kf_errorf(err, KF_ESTORE, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return KF_ESTORE;
+    }
+    return KF_OK;
+}
+
+static int sq__conn_open(struct sq_store *s, struct sq_conn *c, struct kf_err *err)
+{
+    int rc = sqlite3_open_v2(s->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        kf_errorf(err, KF_ESTORE, "sqlite: cannot open %s: %s", s->path,
+                  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return KF_ESTORE;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_extended_result_codes(c->db, 1);
+    const char *sync =
+        s->params.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (sq__exec(c->db, "PRAGMA journal_mode=WAL", err) != KF_OK ||
+        sq__exec(c->db, sync, err) != KF_OK ||
+        sq__exec(c->db, "PRAGMA foreign_keys=ON", err) != KF_OK)
+        return kf_err_prefix(err, "%s", s->path);
+    return KF_OK;
+}
+
+static void sq__conn_close(struct sq_conn *c)
+{
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    memset(c, 0, sizeof *c);
+}
+
+static struct sq_conn *sq__borrow(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        for (int i = 0; i < s->nconn; i++) {
+            if (!s->conns[i].busy) {
+                s->conns[i].busy = 1;
+                pthread_mutex_unlock(&s->lock);
+                return &s->conns[i];
+            }
+        }
+        pthread_cond_wait(&s->freed, &s->lock);
+    }
+}
+
+static void sq__give_back(struct sq_store *s, struct sq_conn *c)
+{
+    pthread_mutex_lock(&s->lock);
+    c->busy = 0;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A ready-to-bind statement (reset, bindings cleared). */
+static sqlite3_stmt *sq__stmt(struct sq_conn *c, enum stmt_id id, struct kf_err *err)
+{
+    if (c->stmt[id] == NULL) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+                               NULL) != SQLITE_OK) {
+            sq__error(c, err, "prepare");
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(c->stmt[id]);
+        sqlite3_clear_bindings(c->stmt[id]);
+    }
+    return c->stmt[id];
+}
+
+/* Run a statement that returns no rows. */
+static int sq__step_done(struct sq_conn *c, sqlite3_stmt *st, struct kf_err *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sq__error(c, err, what);
+    return KF_OK;
+}
+
+static int sq__simple(struct sq_conn *c, enum stmt_id id, struct kf_err *err)
+{
+    sqlite3_stmt *st = sq__stmt(c, id, err);
+    if (st == NULL)
+        return KF_ESTORE;
+    return sq__step_done(c, st, err, stmt_sql[id]);
+}
+
+static void sq__rollback(struct sq_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        sq__simple(c, ST_ROLLBACK, NULL);
+}
+
+/* ---- lifecycle and migrations ---------------------------------------- */
+
+static void sq_free(struct kf_store *st)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    for (int i = 0; i < s->nconn; i++)
+        sq__conn_close(&s->conns[i]);
+    kf_free(s->conns);
+    kf_free(s->path);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->freed);
+    kf_free(s);
+}
+
+static int sq_migrate(struct kf_store *st, int *version, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = sq__exec(c->db,
+                      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                      " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                      " applied_at INTEGER NOT NULL)",
+                      err);
+    int current = 0;
+    if (rc == KF_OK) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(c->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                               -1, &q, NULL) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW)
+            rc = sq__error(c, err, "read schema version");
+        else
+            current = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
+    int newest = (int)kf_sqlite_migrations[kf_sqlite_migrations_len - 1].version;
+    if (rc == KF_OK && current > newest)
+        rc = kf_errorf(err, KF_ESTORE,
+                       "%s: database schema version %d is newer than this kefu (%d)", s->path,
+                       current, newest);
+    for (size_t i = 0; rc == KF_OK && i < kf_sqlite_migrations_len; i++) {
+        const struct kf_migration *m = &kf_sqlite_migrations[i];
+        if (m->version <= current)
+            continue;
+        rc = sq__exec(c->db, "BEGIN IMMEDIATE", err);
+        if (rc == KF_OK)
+            rc = sq__exec(c->db, m->sql, err);
+        if (rc == KF_OK) {
+            sqlite3_stmt *ins = NULL;
+            if (sqlite3_prepare_v2(c->db,
+                                   "INSERT INTO schema_migrations (version, name, applied_at)"
+                                   " VALUES (?1, ?2, ?3)",
+                                   -1, &ins, NULL) != SQLITE_OK) {
+                rc = sq__error(c, err, "prepare");
+            } else {
+                sqlite3_bind_int(ins, 1, m->version);
+                sqlite3_bind_text(ins, 2, m->name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(ins, 3, kf_time_now_ms());
+                if (sqlite3_step(ins) != SQLITE_DONE)
+                    rc = sq__error(c, err, "record migration");
+            }
+            sqlite3_finalize(ins);
+        }
+        if (rc == KF_OK)
+            rc = sq__exec(c->db, "COMMIT", err);
+        if (rc != KF_OK) {
+            sq__rollback(c);
+            kf_err_prefix(err, "migration %d (%s)", m->version, m->name);
+        } else {
+            current = m->version;
+        }
+    }
+    sq__give_back(s, c);
+    if (version != NULL)
+        *version = current;
+    return rc;
+}
+
+static int sq_ping(struct kf_store *st, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_OK;
+    sqlite3_stmt *q = sq__stmt(c, ST_PING, err);
+    if (q == NULL || sqlite3_step(q) != SQLITE_ROW)
+        rc = q ? sq__error(c, err, "ping") : KF_ESTORE;
+    if (q != NULL)
+        sqlite3_reset(q);
+    sq__give_back(s, c);
+    return rc;
+}
+
+/* ---- customers and conversations ------------------------------------ */
+
+static int sq__channel_id(struct sq_conn *c, const char *channel, long long *id, struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_CHANNEL_ID, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_text(q, 1, channel, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        return KF_OK;
+    }
+    sqlite3_reset(q);
+    if (rc == SQLITE_DONE)
+        return kf_errorf(err, KF_ENOTFOUND, "unknown channel '%s'", channel);
+    return sq__error(c, err, "channel");
+}
+
+static int sq_customer_resolve(struct kf_store *st, const char *channel, const char *external_id,
+                               const char *name, long long *customer_id, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    long long now = kf_time_now_ms();
+    long long chan = 0;
+    int rc = sq__simple(c, ST_BEGIN, err);
+    if (rc == KF_OK)
+        rc = sq__channel_id(c, channel, &chan, err);
+    int found = 0;
+    if (rc == KF_OK && external_id != NULL) {
+        sqlite3_stmt *q = sq__stmt(c, ST_IDENTITY_FIND, err);
+        if (q == NULL) {
+            rc = KF_ESTORE;
+        } else {
+            sqlite3_bind_int64(q, 1, chan);
+            sqlite3_bind_text(q, 2, external_id, -1, SQLITE_STATIC);
+            int r = sqlite3_step(q);
+            if (r == SQLITE_ROW) {
+                *customer_id = sqlite3_column_int64(q, 0);
+                found = 1;
+            } else if (r != SQLITE_DONE) {
+                rc = sq__error(c, err, "find identity");
+            }
+            sqlite3_reset(q);
+        }
+    }
+    if (rc == KF_OK && !found) {
+        sqlite3_stmt *q = sq__stmt(c, ST_CUSTOMER_INSERT, err);
+        if (q == NULL) {
+            rc = KF_ESTORE;
+        } else {
+            if (name != NULL)
+                sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, now);
+            rc = sq__step_done(c, q, err, "insert customer");
+            *customer_id = sqlite3_last_insert_rowid(c->db);
+        }
+        if (rc == KF_OK && external_id != NULL) {
+            q = sq__stmt(c, ST_IDENTITY_INSERT, err);
+            if (q == NULL) {
+                rc = KF_ESTORE;
+            } else {
+                sqlite3_bind_int64(q, 1, *customer_id);
+                sqlite3_bind_int64(q, 2, chan);
+                sqlite3_bind_text(q, 3, external_id, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q, 4, now);
+                rc = sq__step_done(c, q, err, "insert identity");
+            }
+        }
+    }
+    if (rc == KF_OK)
+        rc = sq__simple(c, ST_COMMIT, err);
+    if (rc != KF_OK)
+        sq__rollback(c);
+    sq__give_back(s, c);
+    return rc;
+}
+
+static int sq_conversation_create(struct kf_store *st, const struct kf_conversation *cv,
+                                  struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_ESTORE;
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_INSERT, err);
+    if (q != NULL) {
+        sqlite3_bind_text(q, 1, cv->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, cv->customer_id);
+        sqlite3_bind_text(q, 3, cv->channel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, cv->lang, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, cv->status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 6, cv->created_at);
+        rc = sq__step_done(c, q, err, "insert conversation");
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
+static void sq__copy(char *dst, size_t cap, const unsigned char *src)
+{
+    snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+static int sq__conv_row(struct sq_conn *c, sqlite3_stmt *q, struct kf_conversation *out,
+                        struct kf_err *err)
+{
+    int r = sqlite3_step(q);
+    int rc = KF_OK;
+    if (r == SQLITE_ROW) {
+        sq__copy(out->id, sizeof out->id, sqlite3_column_text(q, 0));
+        out->customer_id = sqlite3_column_int64(q, 1);
+        sq__copy(out->channel, sizeof out->channel, sqlite3_column_text(q, 2));
+        sq__copy(out->lang, sizeof out->lang, sqlite3_column_text(q, 3));
+        sq__copy(out->status, sizeof out->status, sqlite3_column_text(q, 4));
+        out->created_at = sqlite3_column_int64(q, 5);
+        out->updated_at = sqlite3_column_int64(q, 6);
+    } else if (r == SQLITE_DONE) {
+        rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
+    } else {
+        rc = sq__error(c, err, "read conversation");
+    }
+    sqlite3_reset(q);
+    return rc;
+}
+
+static int sq_conversation_get(struct kf_store *st, const char *id, struct kf_conversation *out,
+                               struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_ESTORE;
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_GET, err);
+    if (q != NULL) {
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        rc = sq__conv_row(c, q, out, err);
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
+static int sq_conversation_find_open(struct kf_store *st, long long customer_id,
+                                     const char *channel, struct kf_conversation *out,
+                                     struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_ESTORE;
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_FIND_OPEN, err);
+    if (q != NULL) {
+        sqlite3_bind_int64(q, 1, customer_id);
+        sqlite3_bind_text(q, 2, channel, -1, SQLITE_STATIC);
+        rc = sq__conv_row(c, q, out, err);
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
+/* ---- messages -------------------------------------------------------- */
+
+static int sq__insert_message(struct sq_conn *c, const char *conv, struct kf_message *m,
+                              long long now, struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_MSG_INSERT, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    if (m->created_at == 0)
+        m->created_at = now;
+    sqlite3_bind_text(q, 1, conv, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, m->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, m->text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, m->lang ? m->lang : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, m->kind ? m->kind : "", -1, SQLITE_STATIC);
+    if (m->meta_json != NULL)
+        sqlite3_bind_text(q, 6, m->meta_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, m->created_at);
+    int rc = sq__step_done(c, q, err, "insert message");
+    if (rc == KF_OK)
+        m->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static int sq_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    long long now = kf_time_now_ms();
+    int rc = sq__simple(c, ST_BEGIN, err);
+    for (size_t i = 0; rc == KF_OK && i < t->n; i++)
+        rc = sq__insert_message(c, t->conversation_id, &t->msgs[i], now, err);
+    if (rc == KF_OK) {
+        sqlite3_stmt *q = sq__stmt(c, ST_CONV_TOUCH, err);
+        if (q == NULL) {
+            rc = KF_ESTORE;
+        } else {
+            sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, now);
+            rc = sq__step_done(c, q, err, "touch conversation");
+            if (rc == KF_OK && sqlite3_changes(c->db) == 0)
+                rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
+        }
+    }
+    if (rc == KF_OK && t->new_status != NULL) {
+        sqlite3_stmt *q = sq__stmt(c, ST_CONV_SET_STATUS, err);
+        if (q == NULL) {
+            rc = KF_ESTORE;
+        } else {
+            sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 2, t->new_status, -1, SQLITE_STATIC);
+            rc = sq__step_done(c, q, err, "set conversation status");
+        }
+    }
+    if (rc == KF_OK && t->handoff_reason != NULL) {
+        sqlite3_stmt *q = sq__stmt(c, ST_HANDOFF_INSERT, err);
+        if (q == NULL) {
+            rc = KF_ESTORE;
+        } else {
+            sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, t->msgs[0].id);
+            sqlite3_bind_text(q, 3, t->handoff_reason, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 4, now);
+            rc = sq__step_done(c, q, err, "insert handoff request");
+        }
+    }
+    if (rc == KF_OK)
+        rc = sq__simple(c, ST_COMMIT, err);
+    if (rc != KF_OK) {
+        sq__rollback(c);
+        for (size_t i = 0; i < t->n; i++)
+            t->msgs[i].id = 0;
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
+static const char *sq__col_dup(struct kf_arena *a, sqlite3_stmt *q, int col)
+{
+    const unsigned char *v = sqlite3_column_text(q, col);
+    if (v == NULL)
+        return NULL;
+    return kf_arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(q, col));
+}
+
+static int sq_messages_list(struct kf_store *st, const char *conversation_id, long long before,
+                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                            int *more, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    int rc = KF_OK;
+    struct kf_message *v = kf_arena_calloc(a, (size_t)limit + 1, sizeof *v);
+    sqlite3_stmt *q = v ? sq__stmt(c, ST_MSG_LIST, err) : NULL;
+    if (v == NULL) {
+        rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+    } else if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, conversation_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, before > 0 ? before : (long long)9e18);
+        sqlite3_bind_int(q, 3, limit + 1); /* one extra tells whether more remain */
+        size_t k = 0;
+        int r;
+        while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+            if (k == (size_t)limit) {
+                *more = 1;
+                break;
+            }
+            struct kf_message *m = &v[k++];
+            m->id = sqlite3_column_int64(q, 0);
+            m->role = sq__col_dup(a, q, 1);
+            m->text = sq__col_dup(a, q, 2);
+            m->lang = sq__col_dup(a, q, 3);
+            m->kind = sq__col_dup(a, q, 4);
+            m->meta_json = sq__col_dup(a, q, 5);
+            m->created_at = sqlite3_column_int64(q, 6);
+            if (m->role == NULL || m->text == NULL || m->lang == NULL || m->kind == NULL) {
+                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        if (rc == KF_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = sq__error(c, err, "list messages");
+        sqlite3_reset(q);
+        /* rows came newest first; callers want oldest first */
+        for (size_t i = 0; i < k / 2; i++) {
+            struct kf_message tmp = v[i];
+            v[i] = v[k - 1 - i];
+            v[k - 1 - i] = tmp;
+        }
+        *out = v;
+        *n = k;
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
+static const struct kf_store_ops sq_ops = {
+    .name = "sqlite",
+    .free = sq_free,
+    .migrate = sq_migrate,
+    .ping = sq_ping,
+    .customer_resolve = sq_customer_resolve,
+    .conversation_create = sq_conversation_create,
+    .conversation_get = sq_conversation_get,
+    .conversation_find_open = sq_conversation_find_open,
+    .turn_commit = sq_turn_commit,
+    .messages_list = sq_messages_list,
+};
+
+/* mkdir -p of the folder that will hold the database file */
+static int sq__make_parent(const char *path, struct kf_err *err)
+{
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof dir)
+        return kf_errorf(err, KF_EINVAL, "database path too long");
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return KF_OK;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+                return kf_errorf(err, KF_EIO, "cannot create %s: %s", dir, strerror(errno));
+            *p = '/';
+        }
+    }
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return kf_errorf(err, KF_EIO, "cannot create %s: %s", dir, strerror(errno));
+    return KF_OK;
+}
+
+int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, struct kf_err *err)
+{
+    int rc = sq__make_parent(params.path, err);
+    if (rc != KF_OK)
+        return rc;
+    struct sq_store *s = kf_calloc(1, sizeof *s);
+    if (s == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    s->super.ops = &sq_ops;
+    s->params = params;
+    s->nconn = params.pool_size > 0 ? params.pool_size : 4;
+    s->path = kf_strdup(params.path);
+    s->conns = kf_calloc((size_t)s->nconn, sizeof *s->conns);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    if (s->path == NULL || s->conns == NULL) {
+        sq_free(&s->super);
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < s->nconn; i++) {
+        rc = sq__conn_open(s, &s->conns[i], err);
+        if (rc != KF_OK) {
+            sq_free(&s->super);
+            return rc;
+        }
+    }
+    *out = &s->super;
+    return KF_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * store_int.h — the backend vtable behind store.h (internal to src/data).
+ *
+ * A backend embeds struct kf_store as its first member (`super`) and fills
+ * in `ops`; store.c forwards every public call to it.
+ */
+#ifndef KEFU_STORE_INT_H
+#define KEFU_STORE_INT_H
+
+#include "kefu/store.h"
+
+struct kf_store_ops {
+    const char *name;
+    void (*free)(struct kf_store *st);
+    int (*migrate)(struct kf_store *st, int *version, struct kf_err *err);
+    int (*ping)(struct kf_store *st, struct kf_err *err);
+    int (*customer_resolve)(struct kf_store *st, const char *channel, const char *external_id,
+                            const char *name, long long *customer_id, struct kf_err *err);
+    int (*conversation_create)(struct kf_store *st, const struct kf_conversation *c,
+                               struct kf_err *err);
+    int (*conversation_get)(struct kf_store *st, const char *id, struct kf_conversation *out,
+                            struct kf_err *err);
+    int (*conversation_find_open)(struct kf_store *st, long long customer_id,
+                                  const char *channel, struct kf_conversation *out,
+                                  struct kf_err *err);
+    int (*turn_commit)(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err);
+    int (*messages_list)(struct kf_store *st, const char *conversation_id, long long before,
+                         int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                         int *more, struct kf_err *err);
+};
+
+struct kf_store {
+    const struct kf_store_ops *ops;
+};
+
+/* Backends */
+int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out,
+                         struct kf_err *err);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * engine.c — conversation service over the store and the bot (see engine.h).
+ */
+#include "kefu/engine.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "kefu/dialog.h"
+#include "kefu/mem.h"
+#include "kefu/text.h"
+#include "kefu/utf8.h"
+
+struct kf_engine {
+    struct kf_store *store;
+    struct kf_bot *bot;
+    struct kf_log *log;
+};
+
+struct kf_engine_params kf_engine_default_params(void)
+{
+    return (struct kf_engine_params){.db_path = "var/kefu.db",
+                                     .synchronous_full = 1,
+                                     .pool_size = 4,
+                                     .bot_path = "bots/demo-shop"};
+}
+
+int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
+{
+    *out = NULL;
+    struct kf_engine *e = kf_calloc(1, sizeof *e);
+    if (e == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    e->log = p.log;
+    int rc = kf_bot_load(p.bot_path, &e->bot, err);
+    if (rc == KF_OK) {
+        struct kf_store_params sp = kf_store_default_params();
+        sp.path = p.db_path;
+        sp.synchronous_full = p.synchronous_full;
+        sp.pool_size = p.pool_size;
+        rc = kf_store_open(sp, &e->store, err);
+    }
+    int version = 0;
+    if (rc == KF_OK)
+        rc = kf_store_migrate(e->store, &version, err);
+    if (rc != KF_OK) {
+        kf_engine_free(e);
+        return rc;
+    }
+    KF_INFO(e->log, "engine", "bot '%s': %zu FAQ entries, %zu questions, %zu terms; store %s (schema %d)",
+            kf_bot_name(e->bot), kf_bot_faq_count(e->bot),
+            kf_bot_faq_count(e->bot) ? kf_kb_questions(kf_bot_kb(e->bot)) : 0,
+            kf_bot_faq_count(e->bot) ? kf_kb_terms(kf_bot_kb(e->bot)) : 0, p.db_path, version);
+    *out = e;
+    return KF_OK;
+}
+
+void kf_engine_free(struct kf_engine *e)
+{
+    if (e == NULL)
+        return;
+    kf_store_free(e->store);
+    kf_bot_free(e->bot);
+    kf_free(e);
+}
+
+const struct kf_bot *kf_engine_bot(const struct kf_engine *e) { return e->bot; }
+struct kf_store *kf_engine_store(struct kf_engine *e) { return e->store; }
+
+int kf_engine_ready(struct kf_engine *e, struct kf_err *err)
+{
+    return kf_store_ping(e->store, err);
+}
+
+static int engine__new_id(char out[KF_ID_LEN + 1], struct kf_err *err)
+{
+    unsigned char raw[KF_ID_LEN / 2];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0)
+            return kf_errorf(err, KF_EIO, "getrandom failed");
+        got += (size_t)n;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[KF_ID_LEN] = '\0';
+    return KF_OK;
+}
+
+static void engine__reply_message(const struct kf_reply *r, const char *lang, struct kf_arena *a,
+                                  struct kf_message *m)
+{
+    memset(m, 0, sizeof *m);
+    m->role = "bot";
+    m->text = r->text;
+    m->lang = lang;
+    m->kind = r->kind;
+    m->meta_json = kf_reply_meta_json(r, a);
+}
+
+int kf_engine_start(struct kf_engine *e, const struct kf_start *req, struct kf_arena *a,
+                    struct kf_conversation *conv, struct kf_message *greeting, struct kf_err *err)
+{
+    memset(conv, 0, sizeof *conv);
+    const char *lang = req->lang;
+    if (lang == NULL || kf_bot_lang_index(e->bot, lang) < 0)
+        lang = kf_bot_lang(e->bot, 0);
+    const char *channel = req->channel ? req->channel : "api";
+    int rc = kf_store_customer_resolve(e->store, channel, req->external_id, req->name,
+                                       &conv->customer_id, err);
+    if (rc != KF_OK)
+        return rc;
+    if ((rc = engine__new_id(conv->id, err)) != KF_OK)
+        return rc;
+    snprintf(conv->channel, sizeof conv->channel, "%s", channel);
+    snprintf(conv->lang, sizeof conv->lang, "%s", lang);
+    snprintf(conv->status, sizeof conv->status, "open");
+    conv->created_at = conv->updated_at = kf_time_now_ms();
+    if ((rc = kf_store_conversation_create(e->store, conv, err)) != KF_OK)
+        return rc;
+
+    struct kf_reply r;
+    kf_dialog_greeting(e->bot, lang, &r);
+    struct kf_message m;
+    engine__reply_message(&r, conv->lang, a, &m);
+    struct kf_turn_write w = {.conversation_id = conv->id, .msgs = &m, .n = 1};
+    if ((rc = kf_store_turn_commit(e->store, &w, err)) != KF_OK)
+        return rc;
+    if (greeting != NULL)
+        *greeting = m;
+    KF_DEBUG(e->log, "engine", "conversation %s started on %s (%s)", conv->id, channel, lang);
+    return KF_OK;
+}
+
+int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, struct kf_arena *a,
+                              struct kf_conversation *conv, struct kf_err *err)
+{
+    const char *channel = req->channel ? req->channel : "api";
+    if (req->external_id != NULL) {
+        long long cid;
+        int rc = kf_store_customer_resolve(e->store, channel, req->external_id, req->name, &cid,
+                                           err);
+        if (rc != KF_OK)
+            return rc;
+        rc = kf_store_conversation_find_open(e->store, cid, channel, conv, err);
+        if (rc != KF_ENOTFOUND)
+            return rc;
+        kf_err_clear(err);
+    }
+    return kf_engine_start(e, req, a, conv, NULL, err);
+}
+
+int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
+                   const char *lang, struct kf_arena *a, struct kf_turn *out, struct kf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (len > KF_MESSAGE_MAX_BYTES)
+        return kf_errorf(err, KF_EINVAL, "text: longer than %d bytes", KF_MESSAGE_MAX_BYTES);
+    if (!kf_utf8_valid_text(text, len))
+        return kf_errorf(err, KF_EUTF8, "text: not valid UTF-8");
+    size_t start = 0;
+    while (start < len && (text[start] == ' ' || text[start] == '\n' || text[start] == '\t' ||
+                           text[start] == '\r'))
+        start++;
+    if (start == len)
+        return kf_errorf(err, KF_EINVAL, "text: must not be empty");
+
+    struct kf_conversation conv;
+    int rc = kf_store_conversation_get(e->store, conv_id, &conv, err);
+    if (rc != KF_OK)
+        return rc;
+
+    if (lang != NULL && kf_bot_lang_index(e->bot, lang) < 0)
+        return kf_errorf(err, KF_EINVAL, "lang: '%s' is not a language of this bot", lang);
+    if (lang == NULL) {
+        const char *guess = kf_text_detect_lang(text, len);
+        lang = kf_bot_lang_index(e->bot, guess) >= 0 ? guess : conv.lang;
+    }
+    lang = kf_arena_strdup(a, lang);
+    char *copy = kf_arena_strndup(a, text, len);
+    if (lang == NULL || copy == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+
+    struct kf_dialog_result res;
+    if ((rc = kf_dialog_respond(e->bot, copy, len, lang, a, &res, err)) != KF_OK)
+        return rc;
+
+    struct kf_message msgs[1 + KF_DIALOG_MAX_REPLIES];
+    memset(&msgs[0], 0, sizeof msgs[0]);
+    msgs[0].role = "customer";
+    msgs[0].text = copy;
+    msgs[0].lang = lang;
+    msgs[0].kind = "";
+    for (size_t i = 0; i < res.n; i++)
+        engine__reply_message(&res.replies[i], lang, a, &msgs[1 + i]);
+    struct kf_turn_write w = {
+        .conversation_id = conv.id,
+        .msgs = msgs,
+        .n = 1 + res.n,
+        .new_status = res.handoff && strcmp(conv.status, "handoff") != 0 ? "handoff" : NULL,
+        .handoff_reason = res.handoff ? "customer_request" : NULL,
+    };
+    if ((rc = kf_store_turn_commit(e->store, &w, err)) != KF_OK)
+        return rc;
+
+    out->customer = msgs[0];
+    for (size_t i = 0; i < res.n && i < sizeof out->replies / sizeof out->replies[0]; i++)
+        out->replies[out->nreplies++] = msgs[1 + i];
+    out->handoff = res.handoff;
+    return KF_OK;
+}

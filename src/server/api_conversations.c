@@ -1,0 +1,197 @@
+/*
+ * api_conversations.c — /api/v1/conversations routes (docs/api.md).
+ *
+ * Each handler validates the JSON body, calls the engine, and renders the
+ * result. Validation errors name the field: "text: expected a string".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_int.h"
+#include "kefu/utf8.h"
+
+json_t *api_message_json(const struct kf_message *m)
+{
+    char ts[32];
+    kf_time_iso8601(m->created_at, ts);
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)m->id, "role", m->role,
+                          "text", m->text, "lang", m->lang, "created_at", ts);
+    if (o == NULL)
+        return NULL;
+    if (strcmp(m->role, "customer") != 0) {
+        json_t *meta = m->meta_json ? json_loads(m->meta_json, 0, NULL) : NULL;
+        if (!json_is_object(meta)) {
+            json_decref(meta);
+            meta = json_object();
+        }
+        json_t *qr = json_object_get(meta, "quick_replies");
+        if (qr != NULL) {
+            json_object_set(o, "quick_replies", qr);
+            json_object_del(meta, "quick_replies");
+        }
+        json_object_set_new(meta, "kind", json_string(m->kind ? m->kind : ""));
+        json_object_set_new(o, "meta", meta);
+    }
+    return o;
+}
+
+static json_t *api__conversation_json(const struct kf_conversation *c)
+{
+    char ts[32];
+    kf_time_iso8601(c->created_at, ts);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", c->id, "lang", c->lang, "status", c->status,
+                     "channel", c->channel, "created_at", ts);
+}
+
+/* Optional string field: 0 ok (out NULL when absent), -1 after a 400. */
+static int api__opt_string(struct http_req *r, struct http_resp *out, json_t *obj,
+                           const char *name, size_t max, const char **val)
+{
+    *val = NULL;
+    json_t *v = json_object_get(obj, name);
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        http_error(r, out, 400, "bad_request", "%s: expected a string", name);
+        return -1;
+    }
+    if (json_string_length(v) > max) {
+        http_error(r, out, 400, "bad_request", "%s: longer than %zu bytes", name, max);
+        return -1;
+    }
+    *val = json_string_value(v);
+    return 0;
+}
+
+static int api__lang(struct http_req *r, struct http_resp *out, const char *lang)
+{
+    if (lang != NULL && kf_bot_lang_index(kf_engine_bot(r->srv->p.engine), lang) < 0) {
+        http_error(r, out, 400, "bad_request", "lang: '%s' is not a language of this bot", lang);
+        return -1;
+    }
+    return 0;
+}
+
+void api_conversation_create(struct http_req *r, struct http_resp *out)
+{
+    json_t *body = http_body_object(r, out, 1);
+    if (body == NULL)
+        return;
+    const char *lang, *channel, *ext = NULL, *name = NULL;
+    if (api__opt_string(r, out, body, "lang", 16, &lang) < 0 ||
+        api__opt_string(r, out, body, "channel", 31, &channel) < 0 || api__lang(r, out, lang) < 0)
+        goto done;
+    if (channel != NULL && strcmp(channel, "web") != 0 && strcmp(channel, "api") != 0) {
+        http_error(r, out, 400, "bad_request", "channel: expected \"web\" or \"api\"");
+        goto done;
+    }
+    json_t *cust = json_object_get(body, "customer");
+    if (cust != NULL && !json_is_null(cust)) {
+        if (!json_is_object(cust)) {
+            http_error(r, out, 400, "bad_request", "customer: expected an object");
+            goto done;
+        }
+        if (api__opt_string(r, out, cust, "external_id", 200, &ext) < 0 ||
+            api__opt_string(r, out, cust, "name", 200, &name) < 0)
+            goto done;
+    }
+    struct kf_start req = {.channel = channel ? channel : "api", .lang = lang,
+                           .external_id = ext, .name = name};
+    struct kf_conversation conv;
+    struct kf_message greeting;
+    struct kf_err err = {0};
+    int rc = kf_engine_start(r->srv->p.engine, &req, r->arena, &conv, &greeting, &err);
+    if (rc != KF_OK) {
+        http_engine_error(r, out, rc, &err);
+        goto done;
+    }
+    json_t *o = api__conversation_json(&conv);
+    json_t *msgs = json_array();
+    json_array_append_new(msgs, api_message_json(&greeting));
+    json_object_set_new(o, "messages", msgs);
+    http_json(r, out, 201, o);
+done:
+    json_decref(body);
+}
+
+static int api__query_long(struct http_req *r, struct http_resp *out, const char *name, long min,
+                           long max, long def, long *val)
+{
+    const char *s = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    *val = def;
+    if (s == NULL)
+        return 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || v < min || v > max) {
+        http_error(r, out, 400, "bad_request", "%s: expected an integer in [%ld, %ld]", name, min,
+                   max);
+        return -1;
+    }
+    *val = v;
+    return 0;
+}
+
+void api_conversation_get(struct http_req *r, struct http_resp *out, const char *id)
+{
+    long limit, before;
+    if (api__query_long(r, out, "limit", 1, 200, 50, &limit) < 0 ||
+        api__query_long(r, out, "before", 1, 0x7fffffffffffffffL, 0, &before) < 0)
+        return;
+    struct kf_store *st = kf_engine_store(r->srv->p.engine);
+    struct kf_conversation conv;
+    struct kf_err err = {0};
+    int rc = kf_store_conversation_get(st, id, &conv, &err);
+    struct kf_message *msgs = NULL;
+    size_t n = 0;
+    int more = 0;
+    if (rc == KF_OK)
+        rc = kf_store_messages_list(st, id, before, (int)limit, r->arena, &msgs, &n, &more, &err);
+    if (rc != KF_OK) {
+        http_engine_error(r, out, rc, &err);
+        return;
+    }
+    json_t *o = api__conversation_json(&conv);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, api_message_json(&msgs[i]));
+    json_object_set_new(o, "messages", arr);
+    if (more && n > 0)
+        json_object_set_new(o, "next_before", json_integer(msgs[0].id));
+    http_json(r, out, 200, o);
+}
+
+void api_message_post(struct http_req *r, struct http_resp *out, const char *id)
+{
+    json_t *body = http_body_object(r, out, 0);
+    if (body == NULL)
+        return;
+    const char *lang;
+    json_t *text = json_object_get(body, "text");
+    if (text == NULL) {
+        http_error(r, out, 400, "bad_request", "text: required");
+        goto done;
+    }
+    if (!json_is_string(text)) {
+        http_error(r, out, 400, "bad_request", "text: expected a string");
+        goto done;
+    }
+    if (api__opt_string(r, out, body, "lang", 16, &lang) < 0 || api__lang(r, out, lang) < 0)
+        goto done;
+    struct kf_turn turn;
+    struct kf_err err = {0};
+    int rc = kf_engine_post(r->srv->p.engine, id, json_string_value(text),
+                            json_string_length(text), lang, r->arena, &turn, &err);
+    if (rc != KF_OK) {
+        http_engine_error(r, out, rc, &err);
+        goto done;
+    }
+    json_t *replies = json_array();
+    for (size_t i = 0; i < turn.nreplies; i++)
+        json_array_append_new(replies, api_message_json(&turn.replies[i]));
+    http_json(r, out, 200,
+              json_pack("{s:s,s:o,s:o}", "conversation_id", id, "message",
+                        api_message_json(&turn.customer), "replies", replies));
+done:
+    json_decref(body);
+}
