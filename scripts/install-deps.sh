@@ -12,7 +12,7 @@ set -euo pipefail
 build_pkgs=(gcc make cmake pkg-config
             libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
             libutf8proc-dev libstemmer-dev libedit-dev)
-test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3)
+test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3 chromium fonts-wqy-microhei)
 bench_pkgs=(wrk libcurl4-openssl-dev)
 
 want=()
@@ -32,6 +32,12 @@ for p in "${want[@]}"; do
         missing+=("$p")
     fi
 done
+# browser tests need node and npm; Debian's nodejs+npm unless a node is already
+# there (a NodeSource node brings its own npm and conflicts with Debian's)
+case " $* " in *" test "*)
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
+esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 # de-duplicate while keeping order

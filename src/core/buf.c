@@ -41,7 +41,7 @@ static int buf__grow(struct kf_buf *b, size_t add)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > (SIZE_MAX / 2) ? need : cap * 2;
-    if (cap > b->max + 1)
+    if (cap - 1 > b->max) /* not cap > max + 1: max may be SIZE_MAX */
         cap = b->max + 1;
     char *p = kf_realloc(b->data, cap);
     if (p == NULL)

@@ -141,7 +141,7 @@ void kf_log_write(struct kf_log *log, enum kf_log_level level, const char *mod, 
         up[i] = '\0';
         int k = snprintf(line, sizeof line, "%s %-5s %s: %s\n", ts, up, mod, msg);
         n = k < 0 ? 0 : (size_t)k >= sizeof line ? sizeof line - 1 : (size_t)k;
-        if ((size_t)k >= sizeof line)
+        if (k >= 0 && (size_t)k >= sizeof line)
             line[n - 1] = '\n';
     }
     log__write_all(log->p.fd, line, n);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# run.sh — browser tests (headless Chromium via playwright-core) against a
+# real `kefu serve` on a free loopback port with a throw-away database.
+# Usage: run.sh KEFU_BIN REPO_ROOT ARTIFACTS_DIR    (called by ctest)
+set -euo pipefail
+bin=$1 root=$2 artifacts=$3
+here="$root/tests/browser"
+[ -d "$here/node_modules/playwright-core" ] || { echo "run.sh: playwright-core missing: run scripts/install-test-tools.sh" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || { echo "run.sh: /usr/bin/chromium missing: run scripts/install-deps.sh test" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+out="$tmp/serve.out"
+cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+"$bin" serve --port 0 --db "$tmp/kefu.db" --bot "$root/bots/demo-shop" --web "$root/web" \
+    --log-level warn >"$out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+    grep -q '^listening on ' "$out" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; exit 1; }
+    sleep 0.1
+done
+url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$out" | head -1)
+[ -n "$url" ] || { echo "run.sh: kefu did not start" >&2; cat "$out" >&2; exit 1; }
+mkdir -p "$artifacts"
+cd "$here"
+KEFU_URL="$url" KEFU_ARTIFACTS="$artifacts" node --test --test-concurrency=1 chat.test.mjs

@@ -1,0 +1,134 @@
+/*
+ * integration/durability.c — a message acknowledged to a client survives
+ * kill -9 of the server.
+ *
+ * A client thread posts messages as fast as it can and records every one
+ * the server acknowledged (HTTP 200 with ids). Meanwhile the server is
+ * killed with SIGKILL; it is restarted on the same database and every
+ * acknowledged message, and its replies, must be there.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define MAX_ACKS 100000
+
+struct client {
+    struct kefu_proc *kefu;
+    char conv[40];
+    long long acked_ids[MAX_ACKS]; /* customer message ids */
+    long long reply_ids[MAX_ACKS];
+    int acked;
+    atomic_int stop;
+};
+
+static void *client_main(void *arg)
+{
+    struct client *c = arg;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", c->conv);
+    for (int i = 0; !atomic_load(&c->stop) && c->acked < MAX_ACKS; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"text\":\"invoice question number %d\",\"lang\":\"en\"}",
+                 i);
+        long status;
+        json_t *r = th_json(c->kefu, "POST", path, body, &status);
+        if (status != 200 || r == NULL) {
+            json_decref(r);
+            break; /* the server is gone */
+        }
+        c->acked_ids[c->acked] =
+            json_integer_value(json_object_get(json_object_get(r, "message"), "id"));
+        c->reply_ids[c->acked] = json_integer_value(
+            json_object_get(json_array_get(json_object_get(r, "replies"), 0), "id"));
+        c->acked++;
+        json_decref(r);
+    }
+    return NULL;
+}
+
+static void test_kill9_keeps_acknowledged_messages(void **state)
+{
+    (void)state;
+    char dir[256], db[300];
+    th_tmpdir(dir);
+    snprintf(db, sizeof db, "%s/kefu.db", dir);
+    struct kefu_proc kefu;
+    assert_int_equal(th_start(&kefu, db, NULL), 0);
+    long status;
+    json_t *c = th_json(&kefu, "POST", "/api/v1/conversations", "{\"lang\":\"en\"}", &status);
+    assert_int_equal(status, 201);
+    struct client *cl = calloc(1, sizeof *cl);
+    cl->kefu = &kefu;
+    snprintf(cl->conv, sizeof cl->conv, "%s", json_string_value(json_object_get(c, "id")));
+    json_decref(c);
+
+    pthread_t t;
+    pthread_create(&t, NULL, client_main, cl);
+    /* let it run until a few dozen messages are acknowledged, then crash it */
+    for (int i = 0; i < 200 && cl->acked < 30; i++)
+        usleep(20000);
+    th_stop(&kefu, SIGKILL);
+    atomic_store(&cl->stop, 1);
+    pthread_join(t, NULL);
+    assert_true(cl->acked >= 1);
+    print_message("acknowledged before kill -9: %d messages\n", cl->acked);
+
+    assert_int_equal(th_start(&kefu, db, NULL), 0);
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s?limit=200", cl->conv);
+    int found = 0, replies = 0;
+    long long before = 0;
+    for (;;) {
+        char p2[200];
+        if (before)
+            snprintf(p2, sizeof p2, "%s&before=%lld", path, before);
+        else
+            snprintf(p2, sizeof p2, "%s", path);
+        json_t *h = th_json(&kefu, "GET", p2, NULL, &status);
+        assert_int_equal(status, 200);
+        json_t *msgs = json_object_get(h, "messages");
+        for (size_t i = 0; i < json_array_size(msgs); i++) {
+            long long id = json_integer_value(json_object_get(json_array_get(msgs, i), "id"));
+            for (int k = 0; k < cl->acked; k++) {
+                found += cl->acked_ids[k] == id;
+                replies += cl->reply_ids[k] == id;
+            }
+        }
+        json_t *nb = json_object_get(h, "next_before");
+        before = nb ? json_integer_value(nb) : 0;
+        json_decref(h);
+        if (!before)
+            break;
+    }
+    assert_int_equal(found, cl->acked);
+    assert_int_equal(replies, cl->acked);
+    /* and the restarted server carries on with the same conversation */
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", cl->conv);
+    json_t *r = th_json(&kefu, "POST", path, "{\"text\":\"how long does delivery take\"}", &status);
+    assert_int_equal(status, 200);
+    json_decref(r);
+    th_stop(&kefu, SIGTERM);
+    th_rmdir(dir);
+    free(cl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill9_keeps_acknowledged_messages),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

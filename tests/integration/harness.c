@@ -1,0 +1,192 @@
+/*
+ * harness.c — process and HTTP helpers for integration tests (harness.h).
+ */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void th_tmpdir(char out[256])
+{
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(out, 256, "%s/kefu-test-XXXXXX", base);
+    if (mkdtemp(out) == NULL) {
+        perror("mkdtemp");
+        abort();
+    }
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void th_rmdir(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int th_start(struct kefu_proc *p, const char *db, const char *const *extra)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = KEFU_BIN;
+    argv[n++] = "serve";
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    argv[n++] = "--db";
+    argv[n++] = db;
+    argv[n++] = "--bot";
+    argv[n++] = KEFU_SRC_ROOT "/bots/demo-shop";
+    argv[n++] = "--web";
+    argv[n++] = KEFU_SRC_ROOT "/web";
+    argv[n++] = "--log-level";
+    argv[n++] = "warn";
+    for (; extra && *extra && n < 30; extra++)
+        argv[n++] = *extra;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    p->pid = pid;
+    p->port = 0;
+    /* read stdout until the listening line (20 s at most) */
+    char buf[4096];
+    size_t len = 0;
+    time_t deadline = time(NULL) + 20;
+    while (p->port == 0 && time(NULL) < deadline && len < sizeof buf - 1) {
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        if (poll(&pfd, 1, 500) <= 0)
+            continue;
+        ssize_t r = read(fds[0], buf + len, sizeof buf - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        buf[len] = '\0';
+        const char *at = strstr(buf, "listening on http://127.0.0.1:");
+        if (at != NULL && strchr(at, '\n') != NULL)
+            p->port = atoi(at + strlen("listening on http://127.0.0.1:"));
+    }
+    /* keep draining stdout in the background so kefu never blocks on it */
+    if (fork() == 0) {
+        char sink[4096];
+        while (read(fds[0], sink, sizeof sink) > 0) {
+        }
+        _exit(0);
+    }
+    close(fds[0]);
+    if (p->port == 0) {
+        fprintf(stderr, "harness: kefu did not start; output:\n%.*s\n", (int)len, buf);
+        th_stop(p, SIGKILL);
+        return -1;
+    }
+    snprintf(p->base, sizeof p->base, "http://127.0.0.1:%d", p->port);
+    return 0;
+}
+
+int th_stop(struct kefu_proc *p, int sig)
+{
+    int status = 0;
+    kill(p->pid, sig);
+    waitpid(p->pid, &status, 0);
+    return status;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *ctx)
+{
+    struct th_resp *r = ctx;
+    size_t add = size * n;
+    char *nb = realloc(r->body, r->len + add + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + r->len, data, add);
+    r->body = nb;
+    r->len += add;
+    r->body[r->len] = '\0';
+    return add;
+}
+
+int th_http(const struct kefu_proc *p, const char *method, const char *path, const char *body,
+            size_t body_len, const char *ctype, struct th_resp *out)
+{
+    memset(out, 0, sizeof *out);
+    out->body = calloc(1, 1);
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        return -1;
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", p->base, path);
+    struct curl_slist *h = NULL;
+    char cth[160];
+    snprintf(cth, sizeof cth, "Content-Type: %s", ctype ? ctype : "application/json");
+    h = curl_slist_append(h, cth);
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+        char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        snprintf(out->ctype, sizeof out->ctype, "%s", ct ? ct : "");
+    } else {
+        fprintf(stderr, "harness: %s %s: %s\n", method, path, curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void th_resp_free(struct th_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+json_t *th_json(const struct kefu_proc *p, const char *method, const char *path,
+                const char *body, long *status)
+{
+    struct th_resp r;
+    if (th_http(p, method, path, body, body ? strlen(body) : 0, NULL, &r) != 0) {
+        th_resp_free(&r);
+        *status = 0;
+        return NULL;
+    }
+    *status = r.status;
+    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+    th_resp_free(&r);
+    return doc;
+}

@@ -1,0 +1,47 @@
+/*
+ * harness.h — start the real `kefu serve` and talk HTTP to it (tests only).
+ *
+ * kefu is started with --port 0 and its stdout is read until the
+ * "listening on http://HOST:PORT" line, so tests never race for a port.
+ */
+#ifndef KEFU_TEST_HARNESS_H
+#define KEFU_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct kefu_proc {
+    pid_t pid;
+    int port;
+    char base[64]; /* http://127.0.0.1:PORT */
+};
+
+/* A fresh temporary folder (mkdtemp); path written into out. */
+void th_tmpdir(char out[256]);
+/* rm -rf of a folder made by th_tmpdir. */
+void th_rmdir(const char *path);
+
+/* Start kefu serve on db; extra flags (NULL-terminated) are appended.
+ * Returns 0 on success. */
+int th_start(struct kefu_proc *p, const char *db, const char *const *extra);
+/* Send sig (SIGTERM for a clean stop, SIGKILL for a crash) and reap. Returns
+ * the exit status as waitpid gives it. */
+int th_stop(struct kefu_proc *p, int sig);
+
+struct th_resp {
+    long status;
+    char *body;        /* NUL-terminated, malloc'd */
+    size_t len;
+    char ctype[128];
+};
+
+/* One HTTP request; body may be NULL; ctype NULL = application/json. */
+int th_http(const struct kefu_proc *p, const char *method, const char *path, const char *body,
+            size_t body_len, const char *ctype, struct th_resp *out);
+void th_resp_free(struct th_resp *r);
+
+/* Request + parse the reply as JSON (NULL if it is not JSON). */
+json_t *th_json(const struct kefu_proc *p, const char *method, const char *path,
+                const char *body, long *status);
+
+#endif
