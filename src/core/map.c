@@ -31,7 +31,7 @@ static char tombstone_mark;
 uint64_t kf_hash64(const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64-bit offset basis */
     for (size_t i = 0; i < len; i++) {
         h ^= p[i];
         h *= 1099511628211ULL;

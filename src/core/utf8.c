@@ -123,6 +123,6 @@ size_t kf_utf8_truncate(const char *s, size_t len, size_t max)
 int kf_utf8_is_han(uint32_t cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-           (cp >= 0x20000 && cp <= 0x2EBEF) || (cp >= 0x30000 && cp <= 0x3134F) ||
+           (cp >= 0x20000 && cp <= 0x2FA1F) || (cp >= 0x30000 && cp <= 0x323AF) ||
            (cp >= 0xF900 && cp <= 0xFAFF);
 }

@@ -92,6 +92,11 @@ struct sq_store {
     char *path;
     pthread_mutex_t lock;
     pthread_cond_t freed;
+    /* One writer at a time inside the process: SQLite allows only one
+     * anyway, and waiting here is a fair queue where SQLite's busy handler
+     * would sleep and retry (measured: p99 of a turn 1.2 s → see
+     * docs/benchmarks.md). */
+    pthread_mutex_t write_lock;
     int nconn;
     struct sq_conn *conns;
 };
@@ -218,6 +223,7 @@ static void sq_free(struct kf_store *st)
     kf_free(s->conns);
     kf_free(s->path);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->write_lock);
     pthread_cond_destroy(&s->freed);
     kf_free(s);
 }
@@ -319,7 +325,7 @@ static int sq__channel_id(struct sq_conn *c, const char *channel, long long *id,
     return sq__error(c, err, "channel");
 }
 
-static int sq_customer_resolve(struct kf_store *st, const char *channel, const char *external_id,
+static int sq_customer_resolve__locked(struct kf_store *st, const char *channel, const char *external_id,
                                const char *name, long long *customer_id, struct kf_err *err)
 {
     struct sq_store *s = (struct sq_store *)st;
@@ -379,7 +385,7 @@ static int sq_customer_resolve(struct kf_store *st, const char *channel, const c
     return rc;
 }
 
-static int sq_conversation_create(struct kf_store *st, const struct kf_conversation *cv,
+static int sq_conversation_create__locked(struct kf_store *st, const struct kf_conversation *cv,
                                   struct kf_err *err)
 {
     struct sq_store *s = (struct sq_store *)st;
@@ -482,7 +488,7 @@ static int sq__insert_message(struct sq_conn *c, const char *conv, struct kf_mes
     return rc;
 }
 
-static int sq_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
+static int sq_turn_commit__locked(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
 {
     struct sq_store *s = (struct sq_store *)st;
     struct sq_conn *c = sq__borrow(s);
@@ -599,6 +605,36 @@ static int sq_messages_list(struct kf_store *st, const char *conversation_id, lo
     return rc;
 }
 
+/* Write entry points: the same functions under the process's write lock. */
+static int sq_customer_resolve(struct kf_store *st, const char *channel, const char *external_id,
+                               const char *name, long long *customer_id, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sq_customer_resolve__locked(st, channel, external_id, name, customer_id, err);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+static int sq_conversation_create(struct kf_store *st, const struct kf_conversation *c,
+                                  struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sq_conversation_create__locked(st, c, err);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
+static int sq_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    pthread_mutex_lock(&s->write_lock);
+    int rc = sq_turn_commit__locked(st, t, err);
+    pthread_mutex_unlock(&s->write_lock);
+    return rc;
+}
+
 static const struct kf_store_ops sq_ops = {
     .name = "sqlite",
     .free = sq_free,
@@ -650,6 +686,7 @@ int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, s
     s->path = kf_strdup(params.path);
     s->conns = kf_calloc((size_t)s->nconn, sizeof *s->conns);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
     pthread_cond_init(&s->freed, NULL);
     if (s->path == NULL || s->conns == NULL) {
         sq_free(&s->super);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# run.sh — every benchmark, as `make bench` runs them. Figures go to stdout;
+# docs/benchmarks.md records them with the command that printed them.
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+echo "== FAQ retrieval (bench/faq_eval) =="
+"$build/bench/faq_eval" "$root/bots/demo-shop" "$root/bots/demo-shop/tests/faq-eval.tsv"
+echo
+echo "== HTTP (bench/http.sh) =="
+"$root/bench/http.sh" "$build/kefu" "${KEFU_BENCH_SECONDS:-10}"

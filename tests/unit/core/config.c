@@ -1,0 +1,384 @@
+/* unit/core/config.c — tests for src/core/config.c (defaults, YAML file, env, --set). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kefu/config.h"
+
+/* A temp folder holding kefu.yaml; removed by the teardown. */
+struct tmp {
+    char dir[64];
+    char path[128];
+};
+
+static int tmp_setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/kefu-unit-config-XXXXXX");
+    if (mkdtemp(t->dir) == NULL)
+        return -1;
+    snprintf(t->path, sizeof t->path, "%s/kefu.yaml", t->dir);
+    *state = t;
+    return 0;
+}
+
+static int tmp_teardown(void **state)
+{
+    struct tmp *t = *state;
+    unlink(t->path);
+    rmdir(t->dir);
+    free(t);
+    return 0;
+}
+
+static const char *write_yaml(void **state, const char *text)
+{
+    struct tmp *t = *state;
+    FILE *f = fopen(t->path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return t->path;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (strstr(hay, needle) == NULL)
+        fail_msg("'%s' does not contain '%s'", hay, needle);
+}
+
+static void assert_same_config(const struct kf_config *a, const struct kf_config *b)
+{
+    assert_memory_equal(a, b, sizeof *a);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct kf_config c = kf_config_default();
+    assert_string_equal(c.host, "127.0.0.1");
+    assert_int_equal(c.port, 8080);
+    assert_int_equal(c.threads, 2);
+    assert_int_equal(c.max_body, 64 * 1024);
+    assert_string_equal(c.web_root, "web");
+    assert_string_equal(c.db_path, "var/kefu.db");
+    assert_string_equal(c.synchronous, "full");
+    assert_string_equal(c.bot_path, "bots/demo-shop");
+    assert_string_equal(c.log_level, "info");
+    assert_string_equal(c.log_format, "text");
+}
+
+static void test_load_file_applies_nested_keys(void **state)
+{
+    const char *path = write_yaml(state, "# kefu settings\n"
+                                         "server:\n"
+                                         "  host: 0.0.0.0\n"
+                                         "  port: 9000\n"
+                                         "store:\n"
+                                         "  path: /var/lib/kefu/kefu.db\n"
+                                         "  synchronous: normal\n"
+                                         "log: {level: debug, format: json}\n");
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_load_file(&c, path, &err), 0);
+    assert_string_equal(c.host, "0.0.0.0");
+    assert_int_equal(c.port, 9000);
+    assert_string_equal(c.db_path, "/var/lib/kefu/kefu.db");
+    assert_string_equal(c.synchronous, "normal");
+    assert_string_equal(c.log_level, "debug");
+    assert_string_equal(c.log_format, "json");
+    /* untouched keys keep their defaults */
+    assert_int_equal(c.threads, 2);
+    assert_string_equal(c.bot_path, "bots/demo-shop");
+    assert_string_equal(c.web_root, "web");
+}
+
+static void test_load_empty_file_changes_nothing(void **state)
+{
+    const char *path = write_yaml(state, "# nothing here\n");
+    struct kf_config c = kf_config_default(), d = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_load_file(&c, path, &err), 0);
+    assert_same_config(&c, &d);
+}
+
+static void test_file_errors_name_file_line_and_key(void **state)
+{
+    struct kf_err err = {0};
+    struct kf_config c = kf_config_default();
+    char want[256];
+
+    const char *path = write_yaml(state, "server:\n"
+                                         "  host: 0.0.0.0\n"
+                                         "  port: 99999\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want, "%s:3: server.port: 99999 is out of range [0, 65535]", path);
+    assert_string_equal(err.msg, want);
+
+    c = kf_config_default();
+    path = write_yaml(state, "server:\n"
+                             "  port: 8081\n"
+                             "  colour: blue\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want, "%s:3: unknown setting 'server.colour'", path);
+    assert_string_equal(err.msg, want);
+
+    path = write_yaml(state, "log:\n  level: verbose\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want,
+             "%s:2: log.level: 'verbose' is not one of debug|info|warn|error|off", path);
+    assert_string_equal(err.msg, want);
+
+    path = write_yaml(state, "server:\n  threads: many\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want, "%s:2: server.threads: expected an integer, got 'many'", path);
+    assert_string_equal(err.msg, want);
+
+    path = write_yaml(state, "server:\n  host:\n    - a\n    - b\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want, "%s:3: server.host: expected a value, not a list", path);
+    assert_string_equal(err.msg, want);
+
+    path = write_yaml(state, "- server\n- port\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want, "%s:1:", path);
+    assert_contains(err.msg, want);
+    assert_contains(err.msg, "mapping");
+
+    path = write_yaml(state, "server: {port: [}\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_EPARSE);
+    snprintf(want, sizeof want, "%s:1:", path);
+    assert_contains(err.msg, want);
+}
+
+static void test_load_missing_file(void **state)
+{
+    struct tmp *t = *state;
+    char path[200];
+    snprintf(path, sizeof path, "%s/nope.yaml", t->dir);
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_EIO);
+    assert_contains(err.msg, "nope.yaml");
+}
+
+static void test_env(void **state)
+{
+    (void)state;
+    char *envp[] = {
+        "PATH=/usr/bin",
+        "KEFU_SERVER_PORT=9001",
+        "KEFU_SERVER_PORTS=1", /* a different variable: ignored */
+        "KEFU_SERVER_PORT_X=2",
+        "KEFU_LOG_FORMAT=json",
+        "KEFU_STORE_PATH=/data/kefu.db",
+        "KEFU_STORE_SYNCHRONOUS=normal",
+        "KEFU_SERVER_MAX_BODY=1048576",
+        "KEFU_BOT_PATH=bots/other",
+        "kefu_server_threads=9", /* names are upper case */
+        NULL,
+    };
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_apply_env(&c, envp, &err), 0);
+    assert_int_equal(c.port, 9001);
+    assert_string_equal(c.log_format, "json");
+    assert_string_equal(c.db_path, "/data/kefu.db");
+    assert_string_equal(c.synchronous, "normal");
+    assert_int_equal(c.max_body, 1048576);
+    assert_string_equal(c.bot_path, "bots/other");
+    assert_int_equal(c.threads, 2);
+    assert_string_equal(c.host, "127.0.0.1");
+
+    /* no environment at all */
+    struct kf_config d = kf_config_default(), e = kf_config_default();
+    assert_int_equal(kf_config_apply_env(&d, NULL, &err), 0);
+    char *none[] = {NULL};
+    assert_int_equal(kf_config_apply_env(&d, none, &err), 0);
+    assert_same_config(&d, &e);
+}
+
+static void test_env_errors_name_the_variable(void **state)
+{
+    (void)state;
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    char *bad_port[] = {"KEFU_SERVER_PORT=http", NULL};
+    assert_int_equal(kf_config_apply_env(&c, bad_port, &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "KEFU_SERVER_PORT: server.port: expected an integer, got 'http'");
+    char *bad_level[] = {"KEFU_LOG_LEVEL=loud", NULL};
+    assert_int_equal(kf_config_apply_env(&c, bad_level, &err), KF_ECONFIG);
+    assert_string_equal(err.msg,
+                        "KEFU_LOG_LEVEL: log.level: 'loud' is not one of debug|info|warn|error|off");
+    char *range[] = {"KEFU_SERVER_THREADS=0", NULL};
+    assert_int_equal(kf_config_apply_env(&c, range, &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "KEFU_SERVER_THREADS: server.threads: 0 is out of range [1, 256]");
+    char *empty[] = {"KEFU_SERVER_HOST=", NULL};
+    assert_int_equal(kf_config_apply_env(&c, empty, &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "KEFU_SERVER_HOST: server.host: must not be empty");
+}
+
+static void test_set_values(void **state)
+{
+    (void)state;
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_set(&c, "server.port", "0", "--set", &err), 0);
+    assert_int_equal(c.port, 0);
+    assert_int_equal(kf_config_set(&c, "server.port", "65535", "--set", &err), 0);
+    assert_int_equal(c.port, 65535);
+    assert_int_equal(kf_config_set(&c, "server.threads", "256", "--set", &err), 0);
+    assert_int_equal(c.threads, 256);
+    assert_int_equal(kf_config_set(&c, "server.max_body", "256", "--set", &err), 0);
+    assert_int_equal(c.max_body, 256);
+    assert_int_equal(kf_config_set(&c, "server.max_body", "67108864", "--set", &err), 0);
+    assert_int_equal(c.max_body, 64L << 20);
+    assert_int_equal(kf_config_set(&c, "server.web_root", "/srv/web", "--set", &err), 0);
+    assert_string_equal(c.web_root, "/srv/web");
+    for (const char *const *lv = (const char *const[]){"debug", "info", "warn", "error", "off",
+                                                       NULL};
+         *lv; lv++) {
+        assert_int_equal(kf_config_set(&c, "log.level", *lv, "--set", &err), 0);
+        assert_string_equal(c.log_level, *lv);
+    }
+    assert_int_equal(kf_config_set(&c, "store.synchronous", "full", "--set", &err), 0);
+    assert_string_equal(c.synchronous, "full");
+    assert_int_equal(kf_config_set(&c, "log.format", "text", "--set", &err), 0);
+    assert_string_equal(c.log_format, "text");
+    /* a string of exactly the maximum length fits */
+    char longest[KF_CONFIG_STR_MAX];
+    memset(longest, 'p', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    assert_int_equal(kf_config_set(&c, "bot.path", longest, "--set", &err), 0);
+    assert_string_equal(c.bot_path, longest);
+}
+
+static void test_set_errors_name_origin_and_key(void **state)
+{
+    (void)state;
+    struct kf_config c = kf_config_default(), before = kf_config_default();
+    struct kf_err err = {0};
+
+    assert_int_equal(kf_config_set(&c, "server.prot", "1", "--set", &err), KF_ECONFIG);
+    assert_int_equal(err.code, KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: unknown setting 'server.prot'");
+    assert_int_equal(kf_config_set(&c, "server", "1", "--set", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: unknown setting 'server'");
+
+    assert_int_equal(kf_config_set(&c, "server.port", "65536", "--port", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--port: server.port: 65536 is out of range [0, 65535]");
+    assert_int_equal(kf_config_set(&c, "server.port", "-1", "--port", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--port: server.port: -1 is out of range [0, 65535]");
+    assert_int_equal(kf_config_set(&c, "server.max_body", "255", "--set", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: server.max_body: 255 is out of range [256, 67108864]");
+    assert_int_equal(kf_config_set(&c, "server.threads", "257", "kefu.yaml:3", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "kefu.yaml:3: server.threads: 257 is out of range [1, 256]");
+
+    const char *not_ints[] = {"", "8080 ", "80x", "0x10", "1.5", "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof not_ints / sizeof not_ints[0]; i++) {
+        char want[200];
+        snprintf(want, sizeof want, "--set: server.port: expected an integer, got '%s'",
+                 not_ints[i]);
+        assert_int_equal(kf_config_set(&c, "server.port", not_ints[i], "--set", &err),
+                         KF_ECONFIG);
+        assert_string_equal(err.msg, want);
+    }
+
+    const char *not_enums[] = {"", "inf", "infox", "INFO", "info|warn", "debug|"};
+    for (size_t i = 0; i < sizeof not_enums / sizeof not_enums[0]; i++) {
+        char want[200];
+        snprintf(want, sizeof want,
+                 "--set: log.level: '%s' is not one of debug|info|warn|error|off", not_enums[i]);
+        assert_int_equal(kf_config_set(&c, "log.level", not_enums[i], "--set", &err),
+                         KF_ECONFIG);
+        assert_string_equal(err.msg, want);
+    }
+    assert_int_equal(kf_config_set(&c, "store.synchronous", "off", "--set", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: store.synchronous: 'off' is not one of full|normal");
+    assert_int_equal(kf_config_set(&c, "log.format", "xml", "--set", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: log.format: 'xml' is not one of text|json");
+
+    assert_int_equal(kf_config_set(&c, "server.host", "", "--host", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--host: server.host: must not be empty");
+    char toolong[KF_CONFIG_STR_MAX + 1];
+    memset(toolong, 'x', sizeof toolong - 1);
+    toolong[sizeof toolong - 1] = '\0';
+    assert_int_equal(kf_config_set(&c, "store.path", toolong, "--db", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--db: store.path: longer than 1023 bytes");
+
+    /* nothing changed by the failed calls */
+    assert_same_config(&c, &before);
+}
+
+static void test_layers_override_in_order(void **state)
+{
+    /* defaults < file < environment < flags */
+    const char *path = write_yaml(state, "server:\n  port: 9000\n  threads: 4\n");
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    assert_int_equal(kf_config_load_file(&c, path, &err), 0);
+    char *envp[] = {"KEFU_SERVER_PORT=9100", NULL};
+    assert_int_equal(kf_config_apply_env(&c, envp, &err), 0);
+    assert_int_equal(kf_config_set(&c, "server.port", "9200", "--port", &err), 0);
+    assert_int_equal(c.port, 9200);
+    assert_int_equal(c.threads, 4);
+    assert_int_equal(c.max_body, 64 * 1024);
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    struct kf_config c = kf_config_default();
+    c.port = 9321;
+    char out[4096];
+    size_t need = kf_config_describe(&c, out, sizeof out);
+    assert_true(need > 0 && need < sizeof out);
+    assert_int_equal(strlen(out), need);
+    const char *keys[] = {"server.host",  "server.port",       "server.threads",
+                          "server.max_body", "server.web_root", "store.path",
+                          "store.synchronous", "bot.path",      "log.level",
+                          "log.format"};
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_contains(out, keys[i]);
+    assert_contains(out, "9321");
+    assert_contains(out, "127.0.0.1");
+    assert_contains(out, "bots/demo-shop");
+
+    /* a small buffer: same size reported, output cut and terminated */
+    char small[16];
+    memset(small, '#', sizeof small);
+    assert_int_equal(kf_config_describe(&c, small, sizeof small), need);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_memory_equal(small, out, sizeof small - 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test_setup_teardown(test_load_file_applies_nested_keys, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_load_empty_file_changes_nothing, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_file_errors_name_file_line_and_key, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_load_missing_file, tmp_setup, tmp_teardown),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_env_errors_name_the_variable),
+        cmocka_unit_test(test_set_values),
+        cmocka_unit_test(test_set_errors_name_origin_and_key),
+        cmocka_unit_test_setup_teardown(test_layers_override_in_order, tmp_setup, tmp_teardown),
+        cmocka_unit_test(test_describe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
