@@ -21,7 +21,7 @@ echo "kefu HTTP bench: wrk -t$threads -c$conns -d${dur}s on 127.0.0.1, $(nproc) 
 for sync in full normal; do
     rm -f "$tmp"/kefu.db*
     "$bin" serve --port 0 --db "$tmp/kefu.db" --bot "$root/bots/demo-shop" --web "$root/web" \
-        --threads 2 --log-level warn --set store.synchronous=$sync >"$tmp/out" 2>&1 &
+        ${KEFU_BENCH_THREADS:+--threads $KEFU_BENCH_THREADS} --log-level warn --set store.synchronous=$sync >"$tmp/out" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do grep -q '^listening' "$tmp/out" && break; sleep 0.1; done
     url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$tmp/out")

@@ -55,7 +55,7 @@ struct kf_config kf_config_default(void)
     memset(&c, 0, sizeof c);
     snprintf(c.host, sizeof c.host, "127.0.0.1");
     c.port = 8080;
-    c.threads = 2;
+    c.threads = 16; /* handlers block on commits: more threads share one fsync */
     c.max_body = 64 * 1024;
     snprintf(c.web_root, sizeof c.web_root, "web");
     snprintf(c.db_path, sizeof c.db_path, "var/kefu.db");

@@ -26,7 +26,7 @@
 struct kf_server_params kf_server_default_params(void)
 {
     return (struct kf_server_params){
-        .host = "127.0.0.1", .port = 8080, .threads = 2, .max_body = 64 * 1024};
+        .host = "127.0.0.1", .port = 8080, .threads = 16, .max_body = 64 * 1024};
 }
 
 /* ---- replies ----------------------------------------------------------- */

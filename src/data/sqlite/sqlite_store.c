@@ -9,6 +9,11 @@
  *    (created on first use, indexed by enum stmt_id). A thread borrows a
  *    connection for one store call and returns it; nothing is shared
  *    between threads while borrowed.
+ *  - Writes: customer/conversation creation take an in-process write lock;
+ *    conversation turns go through group commit (sq_turn_commit): turns that
+ *    arrive while a commit is running are written together in the next
+ *    transaction, each in its own SAVEPOINT, so one COMMIT (one fsync) serves
+ *    many turns and each caller still returns only after its turn committed.
  *  - synchronous=FULL fsyncs the WAL at every commit (survives power loss);
  *    NORMAL survives a crash of kefu (kill -9) but not of the machine.
  *  - Every statement is prepared; no SQL text is ever built from input.
@@ -42,6 +47,9 @@ enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST__COUNT
 };
 
@@ -78,12 +86,24 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT turn",
+    [ST_RELEASE] = "RELEASE turn",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO turn",
 };
 
 struct sq_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST__COUNT];
     int busy; /* borrowed */
+};
+
+/* A turn waiting for group commit (see sq_turn_commit). */
+struct commit_req {
+    struct kf_turn_write *t;
+    struct kf_err *err;
+    int rc;
+    int done;
+    struct commit_req *next;
 };
 
 struct sq_store {
@@ -97,6 +117,11 @@ struct sq_store {
      * would sleep and retry (measured: p99 of a turn 1.2 s → see
      * docs/benchmarks.md). */
     pthread_mutex_t write_lock;
+    /* group commit queue */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_done;
+    struct commit_req *q_head, **q_tail;
+    int q_leader;
     int nconn;
     struct sq_conn *conns;
 };
@@ -224,6 +249,8 @@ static void sq_free(struct kf_store *st)
     kf_free(s->path);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->write_lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_done);
     pthread_cond_destroy(&s->freed);
     kf_free(s);
 }
@@ -488,28 +515,27 @@ static int sq__insert_message(struct sq_conn *c, const char *conv, struct kf_mes
     return rc;
 }
 
-static int sq_turn_commit__locked(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
+/* Apply one turn inside the open transaction on c. */
+static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long now,
+                          struct kf_err *err)
 {
-    struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = sq__borrow(s);
-    long long now = kf_time_now_ms();
-    int rc = sq__simple(c, ST_BEGIN, err);
+    /* touch the conversation first: an unknown id is ENOTFOUND, not a
+     * foreign-key failure of the message insert */
+    int rc = KF_OK;
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_TOUCH, err);
+    if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, now);
+        rc = sq__step_done(c, q, err, "touch conversation");
+        if (rc == KF_OK && sqlite3_changes(c->db) == 0)
+            rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
+    }
     for (size_t i = 0; rc == KF_OK && i < t->n; i++)
         rc = sq__insert_message(c, t->conversation_id, &t->msgs[i], now, err);
-    if (rc == KF_OK) {
-        sqlite3_stmt *q = sq__stmt(c, ST_CONV_TOUCH, err);
-        if (q == NULL) {
-            rc = KF_ESTORE;
-        } else {
-            sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(q, 2, now);
-            rc = sq__step_done(c, q, err, "touch conversation");
-            if (rc == KF_OK && sqlite3_changes(c->db) == 0)
-                rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
-        }
-    }
     if (rc == KF_OK && t->new_status != NULL) {
-        sqlite3_stmt *q = sq__stmt(c, ST_CONV_SET_STATUS, err);
+        q = sq__stmt(c, ST_CONV_SET_STATUS, err);
         if (q == NULL) {
             rc = KF_ESTORE;
         } else {
@@ -519,7 +545,7 @@ static int sq_turn_commit__locked(struct kf_store *st, struct kf_turn_write *t, 
         }
     }
     if (rc == KF_OK && t->handoff_reason != NULL) {
-        sqlite3_stmt *q = sq__stmt(c, ST_HANDOFF_INSERT, err);
+        q = sq__stmt(c, ST_HANDOFF_INSERT, err);
         if (q == NULL) {
             rc = KF_ESTORE;
         } else {
@@ -530,15 +556,86 @@ static int sq_turn_commit__locked(struct kf_store *st, struct kf_turn_write *t, 
             rc = sq__step_done(c, q, err, "insert handoff request");
         }
     }
-    if (rc == KF_OK)
-        rc = sq__simple(c, ST_COMMIT, err);
-    if (rc != KF_OK) {
-        sq__rollback(c);
-        for (size_t i = 0; i < t->n; i++)
-            t->msgs[i].id = 0;
-    }
-    sq__give_back(s, c);
     return rc;
+}
+
+/*
+ * Group commit. Turns that arrive while a commit is running queue up; the
+ * first thread to find no leader takes the whole queue and writes it as one
+ * transaction, each turn inside its own SAVEPOINT (so a failing turn, e.g.
+ * an unknown conversation, is rolled back alone), then one COMMIT — one fsync
+ * for the batch. Every caller still returns only after the COMMIT that holds
+ * its turn, so the durability contract of store.h is unchanged.
+ */
+static void sq__run_batch(struct sq_store *s, struct commit_req *batch)
+{
+    pthread_mutex_lock(&s->write_lock);
+    struct sq_conn *c = sq__borrow(s);
+    long long now = kf_time_now_ms();
+    struct kf_err berr = {0};
+    int rc = sq__simple(c, ST_BEGIN, &berr);
+    for (struct commit_req *r = batch; r != NULL; r = r->next) {
+        if (rc != KF_OK) {
+            r->rc = kf_errorf(r->err, rc, "%s", berr.msg);
+            continue;
+        }
+        if (sq__simple(c, ST_SAVEPOINT, r->err) != KF_OK) {
+            r->rc = KF_ESTORE;
+            continue;
+        }
+        r->rc = sq__apply_turn(c, r->t, now, r->err);
+        if (r->rc == KF_OK) {
+            if (sq__simple(c, ST_RELEASE, r->err) != KF_OK)
+                r->rc = KF_ESTORE;
+        } else {
+            sq__simple(c, ST_ROLLBACK_TO, NULL);
+            sq__simple(c, ST_RELEASE, NULL);
+        }
+    }
+    if (rc == KF_OK && sq__simple(c, ST_COMMIT, &berr) != KF_OK) {
+        rc = KF_ESTORE;
+        for (struct commit_req *r = batch; r != NULL; r = r->next)
+            if (r->rc == KF_OK)
+                r->rc = kf_errorf(r->err, KF_ESTORE, "%s", berr.msg);
+    }
+    if (rc != KF_OK)
+        sq__rollback(c);
+    for (struct commit_req *r = batch; r != NULL; r = r->next)
+        if (r->rc != KF_OK)
+            for (size_t i = 0; i < r->t->n; i++)
+                r->t->msgs[i].id = 0;
+    sq__give_back(s, c);
+    pthread_mutex_unlock(&s->write_lock);
+}
+
+static int sq_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct commit_req req = {.t = t, .err = err};
+    pthread_mutex_lock(&s->q_lock);
+    *s->q_tail = &req;
+    s->q_tail = &req.next;
+    while (!req.done) {
+        if (s->q_leader) {
+            pthread_cond_wait(&s->q_done, &s->q_lock);
+            continue;
+        }
+        s->q_leader = 1;
+        struct commit_req *batch = s->q_head;
+        s->q_head = NULL;
+        s->q_tail = &s->q_head;
+        pthread_mutex_unlock(&s->q_lock);
+        sq__run_batch(s, batch);
+        pthread_mutex_lock(&s->q_lock);
+        for (struct commit_req *r = batch, *next; r != NULL; r = next) {
+            next = r->next;
+            r->done = 1; /* r may be gone once its owner sees this */
+        }
+        s->q_leader = 0;
+        pthread_cond_broadcast(&s->q_done);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    return req.rc;
 }
 
 static const char *sq__col_dup(struct kf_arena *a, sqlite3_stmt *q, int col)
@@ -626,14 +723,6 @@ static int sq_conversation_create(struct kf_store *st, const struct kf_conversat
     return rc;
 }
 
-static int sq_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err)
-{
-    struct sq_store *s = (struct sq_store *)st;
-    pthread_mutex_lock(&s->write_lock);
-    int rc = sq_turn_commit__locked(st, t, err);
-    pthread_mutex_unlock(&s->write_lock);
-    return rc;
-}
 
 static const struct kf_store_ops sq_ops = {
     .name = "sqlite",
@@ -687,6 +776,9 @@ int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, s
     s->conns = kf_calloc((size_t)s->nconn, sizeof *s->conns);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_done, NULL);
+    s->q_tail = &s->q_head;
     pthread_cond_init(&s->freed, NULL);
     if (s->path == NULL || s->conns == NULL) {
         sq_free(&s->super);
