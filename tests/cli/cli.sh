@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# cli.sh — the kefu command as a user meets it: help for every subcommand,
+# settings precedence (file < env < flags), errors that name file, line and
+# key, and `kefu chat` driven through a pipe.
+# Usage: cli.sh KEFU_BIN REPO_ROOT   (called by ctest)
+set -uo pipefail
+bin=$1 root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok()   { pass=$((pass + 1)); }
+bad()  { echo "FAIL: $*"; fail=$((fail + 1)); }
+expect() { # expect WHAT WANT_RC PATTERN -- command...
+    local what=$1 want=$2 pat=$3; shift 4
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" != "$want" ]; then bad "$what: exit $rc, want $want; output: $out"; return; fi
+    if ! grep -qE -- "$pat" <<<"$out"; then bad "$what: output lacks /$pat/: $out"; return; fi
+    ok
+}
+
+expect "version" 0 '^kefu [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" version
+expect "help" 0 'serve .*chat .*version' -- bash -c "'$bin' help | tr '\n' ' '"
+expect "no command" 2 'Usage: kefu COMMAND' -- "$bin"
+expect "unknown command" 2 "unknown command 'frob'" -- "$bin" frob
+expect "serve --help" 0 'Usage: kefu serve' -- "$bin" serve --help
+expect "chat --help" 0 'Usage: kefu chat' -- "$bin" chat --help
+expect "version --help" 0 'Usage: kefu version' -- "$bin" version --help
+expect "unknown flag" 2 "Try '.*--help'" -- "$bin" serve --frobnicate
+expect "bad port flag" 2 'port: 70000 is out of range' -- "$bin" serve --port 70000
+expect "bad --set" 2 "unknown setting 'server.nope'" -- "$bin" serve --set server.nope=1
+expect "bad enum" 2 "log.level: 'loud' is not one of" -- "$bin" serve --log-level loud
+
+# config file errors name the file and the line
+printf 'server:\n  host: 127.0.0.1\n  port: 99999\n' >"$tmp/bad.yaml"
+expect "bad config value" 2 "bad.yaml:3: server.port: 99999 is out of range" -- "$bin" serve --config "$tmp/bad.yaml"
+printf 'server:\n  portt: 1\n' >"$tmp/typo.yaml"
+expect "unknown config key" 2 "typo.yaml:2: unknown setting 'server.portt'" -- "$bin" serve --config "$tmp/typo.yaml"
+printf 'server: [1, 2\n' >"$tmp/broken.yaml"
+expect "broken YAML" 2 "broken.yaml:[0-9]+:[0-9]+: " -- "$bin" serve --config "$tmp/broken.yaml"
+expect "missing config" 2 "nope.yaml: No such file" -- "$bin" serve --config "$tmp/nope.yaml"
+expect "bad env" 2 "KEFU_SERVER_PORT: server.port: expected an integer" -- env KEFU_SERVER_PORT=eighty "$bin" serve
+
+# precedence: the file says port 1 (privileged: would fail), env says 0, the flag says 0 → starts.
+# We only need to see which value wins, so ask for a bot folder that does not exist:
+printf 'bot:\n  path: %s/from-file\n' "$tmp" >"$tmp/p.yaml"
+expect "file value used" 1 "from-file/bot.yaml" -- "$bin" serve --config "$tmp/p.yaml" --db "$tmp/a.db"
+expect "env beats file" 1 "from-env/bot.yaml" -- env KEFU_BOT_PATH="$tmp/from-env" "$bin" serve --config "$tmp/p.yaml" --db "$tmp/a.db"
+expect "flag beats env" 1 "from-flag/bot.yaml" -- env KEFU_BOT_PATH="$tmp/from-env" "$bin" serve --config "$tmp/p.yaml" --bot "$tmp/from-flag" --db "$tmp/a.db"
+
+# a broken bot names the file, line and key
+mkdir -p "$tmp/bot/faq"
+cp "$root/bots/demo-shop/bot.yaml" "$tmp/bot/"
+printf 'faq:\n  - id: a.one\n    questions: {zh: ["问"], en: ["q"]}\n    answer: {zh: "答"}\n' >"$tmp/bot/faq/x.yaml"
+expect "bot missing language" 1 "x.yaml:4: faq a.one: answer: missing language 'en'" -- "$bin" serve --bot "$tmp/bot" --db "$tmp/b.db"
+
+# kefu chat through a pipe: answers, suggestions by number, handoff
+out=$(printf 'how long does delivery take\nqwzx plorb vanta\n1\n/lang zh\n退货运费谁出?\n/quit\n' |
+      "$bin" chat --lang en --meta --db "$tmp/chat.db" --bot "$root/bots/demo-shop" 2>&1)
+grep -q 'faq {"faq_id":"shipping.delivery_time"' <<<"$out" && ok || bad "chat: delivery answer missing: $out"
+grep -q '\[1\] Talk to a human' <<<"$out" && ok || bad "chat: suggestion list missing: $out"
+grep -q '^demo-shop> Sure, I.ve asked a human agent' <<<"$out" && ok || bad "chat: picking 1 did not hand off: $out"
+grep -q '"faq_id":"returns.return_shipping_fee"' <<<"$out" && ok || bad "chat: zh answer missing after /lang zh: $out"
+expect "chat bad lang" 2 "--lang: 'fr' is not a language" -- "$bin" chat --lang fr --db "$tmp/c.db" --bot "$root/bots/demo-shop"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
