@@ -10,7 +10,10 @@
  * Confidence of an entry: each view's BM25 score (the best question's, and
  * the entry's) divided by the score the query would get against a copy of
  * itself (terms unknown to the index count at full IDF), clamped to [0, 1],
- * then mixed: (1 - entry_weight) * question + entry_weight * entry. So 1
+ * then mixed: (1 - entry_weight) * question + entry_weight * entry, and
+ * scaled by the query's evidence: a query whose self-score is below
+ * min_evidence × the median question's self-score (one word, "when", "钱")
+ * gets proportionally less confidence, however well it matches. So 1
  * means "every part of the question matched", and a query made of words the
  * FAQ has never seen scores 0. Entries come back by confidence, best first.
  *
@@ -31,6 +34,8 @@ struct kf_kb_params {
     double k1; /* term-frequency saturation; default 1.2 */
     double b;  /* length normalisation; default 0.5 (questions are short) */
     double entry_weight; /* share of the whole-entry score in the confidence */
+    double min_evidence; /* share of a typical question's self-score a query
+                          * needs for full confidence (short queries scale down) */
 };
 
 struct kf_kb_params kf_kb_default_params(void);

@@ -7,8 +7,10 @@
  *   digits survive; emoji are kept as their own tokens.
  * terms: Han characters as unigrams and adjacent-pair bigrams, Latin words
  *   stemmed with Snowball's English stemmer, digit runs as words.
- * lang: "zh" when Han characters make up at least a third of the letters,
- *   "en" when Latin letters dominate, "" when undecided (digits only, ...).
+ * lang: "zh" when there is at least one Han character for every three Latin
+ *   letters (a Han character carries about as much as a short word), "en"
+ *   when there are Latin letters and fewer Han characters than that, ""
+ *   when there are neither (digits, emoji, punctuation only).
  *
  * Ownership: results are allocated from the caller's arena. Thread-safe: no
  * shared state (each call creates its own stemmer).

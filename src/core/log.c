@@ -5,12 +5,14 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kefu/mem.h"
+#include "kefu/utf8.h"
 
 #define LOG_LINE_MAX 4096
 
@@ -80,19 +82,42 @@ void kf_time_iso8601(long long ms, char buf[32])
     buf[n] = '\0';
 }
 
-/* Append s to out as JSON string content (no quotes); returns new length. */
+/* Append s to out as JSON string content (no quotes); returns new length.
+ * Stops before a character that would not fit whole, and writes invalid
+ * UTF-8 (e.g. a message cut by vsnprintf inside a character) as U+FFFD, so
+ * every line stays valid JSON. */
 static size_t log__json_escape(char *out, size_t at, size_t cap, const char *s)
 {
-    for (; *s && at + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            out[at++] = '\\';
-            out[at++] = (char)c;
-        } else if (c < 0x20) {
-            at += (size_t)snprintf(out + at, cap - at, "\\u%04x", c);
-        } else {
-            out[at++] = (char)c;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (at + 7 >= cap)
+                break;
+            if (c == '"' || c == '\\') {
+                out[at++] = '\\';
+                out[at++] = (char)c;
+            } else if (c < 0x20) {
+                at += (size_t)snprintf(out + at, cap - at, "\\u%04x", c);
+            } else {
+                out[at++] = (char)c;
+            }
+            i++;
+            continue;
         }
+        uint32_t cp;
+        int k = kf_utf8_decode(s + i, len - i, &cp);
+        if (at + 7 + (k > 0 ? (size_t)k : 6) >= cap)
+            break;
+        if (k < 0) {
+            memcpy(out + at, "\\ufffd", 6);
+            at += 6;
+            i++;
+            continue;
+        }
+        memcpy(out + at, s + i, (size_t)k);
+        at += (size_t)k;
+        i += (size_t)k;
     }
     return at;
 }
@@ -121,6 +146,16 @@ void kf_log_write(struct kf_log *log, enum kf_log_level level, const char *mod, 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a cut inside a multi-byte character leaves a broken tail: drop it */
+    size_t ml = strlen(msg);
+    size_t keep = ml;
+    while (keep > 0 && ((unsigned char)msg[keep - 1] & 0xC0) == 0x80)
+        keep--;
+    if (keep > 0 && (unsigned char)msg[keep - 1] >= 0xC0) {
+        uint32_t cp;
+        if (kf_utf8_decode(msg + keep - 1, ml - keep + 1, &cp) < 0)
+            msg[keep - 1] = '\0';
+    }
     char ts[32];
     kf_time_iso8601(kf_time_now_ms(), ts);
 

@@ -53,7 +53,8 @@ static int yaml__close(struct kf_arena *a, struct yframe *f)
         node->items = kf_arena_calloc(a, f->n ? f->n : 1, sizeof *node->items);
         if (node->items == NULL)
             return KF_ENOMEM;
-        memcpy(node->items, f->kids, f->n * sizeof *node->items);
+        if (f->n > 0) /* kids is NULL for an empty sequence */
+            memcpy(node->items, f->kids, f->n * sizeof *node->items);
     } else {
         node->n = f->n / 2;
         node->items = kf_arena_calloc(a, node->n ? node->n : 1, sizeof *node->items);
@@ -142,6 +143,12 @@ int kf_ydoc_load_string(const char *name, const char *data, size_t len, struct k
             break;
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
+            if ((ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                      : ev.data.mapping_start.anchor) != NULL) {
+                rc = kf_errorf(err, KF_EPARSE, "%s:%d: YAML anchors are not supported", name,
+                               line);
+                break;
+            }
             if (depth >= KF_YAML_MAX_DEPTH) {
                 rc = kf_errorf(err, KF_ETOOBIG, "%s:%d: nested deeper than %d levels", name, line,
                                KF_YAML_MAX_DEPTH);

@@ -102,6 +102,17 @@ void kf_bot_free(struct kf_bot *bot)
 
 /* ---- loading ----------------------------------------------------------- */
 
+/* A required string field: a missing key is reported at its parent's line. */
+static int bot__req_string(const struct kf_ydoc *doc, const struct kf_ynode *parent,
+                           const char *key, const char *label, const char **out,
+                           struct kf_err *err)
+{
+    const struct kf_ynode *n = kf_ynode_get(parent, key);
+    if (n == NULL)
+        return kf_ydoc_errorf(doc, parent, err, KF_ECONFIG, "%s: required", label);
+    return kf_ynode_string(doc, n, label, out, err);
+}
+
 static int bot__lang_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -175,8 +186,13 @@ static int bot__read_main(struct kf_bot *bot, const char *dir, struct kf_err *er
         rc = kf_ydoc_errorf(doc, root, err, KF_ECONFIG, "expected a mapping");
         goto out;
     }
-    if ((rc = kf_ynode_string(doc, kf_ynode_get(root, "name"), "name", &s, err)) != KF_OK)
+    if ((rc = bot__req_string(doc, root, "name", "name", &s, err)) != KF_OK)
         goto out;
+    if (s[0] == '\0' || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s)) {
+        rc = kf_ydoc_errorf(doc, kf_ynode_get(root, "name"), err, KF_ECONFIG,
+                            "name: '%s' may only use a-z 0-9 -", s);
+        goto out;
+    }
     bot->name = kf_arena_strdup(bot->arena, s);
 
     n = kf_ynode_get(root, "languages");
@@ -298,7 +314,7 @@ static int bot__read_faq_file(struct kf_bot *bot, const char *path, struct kf_ma
         }
         struct kf_faq_entry *fe = &bot->faq[bot->nfaq];
         memset(fe, 0, sizeof *fe);
-        if ((rc = kf_ynode_string(doc, kf_ynode_get(e, "id"), "faq[].id", &s, err)) != KF_OK)
+        if ((rc = bot__req_string(doc, e, "id", "faq[].id", &s, err)) != KF_OK)
             goto out;
         for (const char *p = s; *p; p++)
             if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||

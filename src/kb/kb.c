@@ -47,12 +47,14 @@ struct kf_kb {
     struct bm25 e;   /* entries */
     int *q_entry;    /* entry of each question */
     size_t cap_qe;
+    double typical_self; /* median self-score of the indexed questions */
     int built;
 };
 
 struct kf_kb_params kf_kb_default_params(void)
 {
-    return (struct kf_kb_params){.k1 = 1.2, .b = 0.5, .entry_weight = 0.7};
+    return (struct kf_kb_params){.k1 = 1.2, .b = 0.5, .entry_weight = 0.7,
+                                 .min_evidence = 0.5};
 }
 
 /* ---- one BM25 index ---------------------------------------------------- */
@@ -254,12 +256,31 @@ int kf_kb_add_context(struct kf_kb *kb, int entry, const char *text, size_t len,
     return kb__add(kb, entry, text, len, 0, err);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int kf_kb_build(struct kf_kb *kb, struct kf_err *err)
 {
     if (kb->q.ndocs == 0)
         return kf_errorf(err, KF_EINVAL, "kb: no questions");
     bm25_build(&kb->q);
     bm25_build(&kb->e);
+    /* self-score of every question: sum over its postings of idf * tf weight */
+    double *self = kf_calloc(kb->q.ndocs, sizeof *self);
+    if (self == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < kb->q.nterms; i++) {
+        const struct term *t = &kb->q.terms[i];
+        for (size_t k = 0; k < t->n; k++)
+            self[t->p[k].doc] += t->idf * tfw(&kb->params, t->p[k].tf, kb->q.len[t->p[k].doc],
+                                              kb->q.avglen);
+    }
+    qsort(self, kb->q.ndocs, sizeof *self, cmp_double);
+    kb->typical_self = self[kb->q.ndocs / 2];
+    kf_free(self);
     kb->built = 1;
     return KF_OK;
 }
@@ -297,13 +318,18 @@ int kf_kb_search(const struct kf_kb *kb, const char *text, size_t len, struct kf
             best_q[e] = (int)q;
     }
     double w = kb->params.entry_weight;
+    /* Evidence: a one-word query ("when", "钱") can match an entry perfectly
+     * and still say little. Confidence is scaled down when the query carries
+     * less than min_evidence of a typical question's information. */
+    double need = kb->params.min_evidence * kb->typical_self;
+    double evidence = need > 0 && qself < need ? qself / need : 1;
     size_t k = 0;
     for (size_t e = 0; e < ne; e++) {
         if (best_q[e] < 0 && es[e] <= 0)
             continue;
         double cq = best_q[e] >= 0 && qself > 0 ? qs[best_q[e]] / qself : 0;
         double ce = eself > 0 ? es[e] / eself : 0;
-        double conf = (1 - w) * (cq > 1 ? 1 : cq) + w * (ce > 1 ? 1 : ce);
+        double conf = evidence * ((1 - w) * (cq > 1 ? 1 : cq) + w * (ce > 1 ? 1 : ce));
         if (k == max && conf <= hits[k - 1].confidence)
             continue;
         size_t at = k < max ? k++ : max - 1;

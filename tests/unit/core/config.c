@@ -64,7 +64,7 @@ static void test_defaults(void **state)
     struct kf_config c = kf_config_default();
     assert_string_equal(c.host, "127.0.0.1");
     assert_int_equal(c.port, 8080);
-    assert_int_equal(c.threads, 2);
+    assert_int_equal(c.threads, 16);
     assert_int_equal(c.max_body, 64 * 1024);
     assert_string_equal(c.web_root, "web");
     assert_string_equal(c.db_path, "var/kefu.db");
@@ -94,7 +94,7 @@ static void test_load_file_applies_nested_keys(void **state)
     assert_string_equal(c.log_level, "debug");
     assert_string_equal(c.log_format, "json");
     /* untouched keys keep their defaults */
-    assert_int_equal(c.threads, 2);
+    assert_int_equal(c.threads, kf_config_default().threads);
     assert_string_equal(c.bot_path, "bots/demo-shop");
     assert_string_equal(c.web_root, "web");
 }
@@ -193,7 +193,7 @@ static void test_env(void **state)
     assert_string_equal(c.synchronous, "normal");
     assert_int_equal(c.max_body, 1048576);
     assert_string_equal(c.bot_path, "bots/other");
-    assert_int_equal(c.threads, 2);
+    assert_int_equal(c.threads, kf_config_default().threads);
     assert_string_equal(c.host, "127.0.0.1");
 
     /* no environment at all */

@@ -50,14 +50,15 @@ static void test_tree_shape_and_positions(void **state)
                     "list:\n"
                     "  - a\n"
                     "  - b: 1\n"
-                    "empty: {}\n";
+                    "empty: {}\n"
+                    "none: []\n";
     assert_int_equal(parse(state, y, &err), 0);
     const struct kf_ydoc *doc = *state;
     assert_string_equal(doc->path, "t.yaml");
     const struct kf_ynode *root = doc->root;
     assert_non_null(root);
     assert_int_equal(root->type, KF_Y_MAP);
-    assert_int_equal(root->n, 5);
+    assert_int_equal(root->n, 6);
     assert_string_equal(root->keys[0]->str, "name");
     assert_int_equal(root->line, 2);
 
@@ -101,6 +102,10 @@ static void test_tree_shape_and_positions(void **state)
     assert_int_equal(empty->type, KF_Y_MAP);
     assert_int_equal(empty->n, 0);
     assert_int_equal(empty->line, 10);
+    const struct kf_ynode *none = kf_ynode_get(root, "none");
+    assert_int_equal(none->type, KF_Y_SEQ);
+    assert_int_equal(none->n, 0);
+    assert_int_equal(none->line, 11);
 
     /* lookups that find nothing */
     assert_null(kf_ynode_get(root, "missing"));
