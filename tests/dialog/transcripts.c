@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "kefu/engine.h"
 
 #define DIR_PATH KEFU_SRC_ROOT "/tests/dialog/transcripts"
@@ -131,9 +132,7 @@ static void test_transcripts(void **state)
     print_message("%d transcripts, %d checks\n", files, checks);
     assert_true(files >= 4);
     kf_engine_free(e);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    tu_rmtree(dir);
 }
 
 int main(void)

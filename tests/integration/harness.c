@@ -2,11 +2,11 @@
  * harness.c — process and HTTP helpers for integration tests (harness.h).
  */
 #include "harness.h"
+#include "testutil.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,25 +18,12 @@
 
 void th_tmpdir(char out[256])
 {
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(out, 256, "%s/kefu-test-XXXXXX", base);
-    if (mkdtemp(out) == NULL) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+    tu_tmpdir(out, "test");
 }
 
 void th_rmdir(const char *path)
 {
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tu_rmtree(path);
 }
 
 int th_start(struct kefu_proc *p, const char *db, const char *const *extra)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "kefu/log.h"
 #include "kefu/store.h"
 
@@ -120,9 +121,7 @@ static void test_concurrent_turns(void **state)
     sqlite3_finalize(q);
     sqlite3_close(db);
     kf_store_free(st);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    tu_rmtree(dir);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "kefu/arena.h"
 #include "kefu/log.h"
 #include "kefu/store.h"
@@ -26,27 +27,6 @@ struct fx {
     sqlite3 *db; /* a second, independent connection for checks */
 };
 
-/* rm -r of the temp folder (it only ever holds files and one subfolder level) */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int open_store(struct fx *f, int sync_full)
 {
@@ -90,7 +70,7 @@ static int fx_teardown(void **state)
     sqlite3_close(f->db);
     kf_store_free(f->st);
     kf_arena_free(f->a);
-    remove_tree(f->dir);
+    tu_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "kefu/bot.h"
 
 #define DEMO_BOT KEFU_SRC_ROOT "/bots/demo-shop"
@@ -137,26 +138,6 @@ struct tmpbot {
     char dir[64];
 };
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int tmp_setup(void **state)
 {
@@ -171,7 +152,7 @@ static int tmp_setup(void **state)
 static int tmp_teardown(void **state)
 {
     struct tmpbot *t = *state;
-    remove_tree(t->dir);
+    tu_rmtree(t->dir);
     free(t);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "kefu/arena.h"
 #include "kefu/dialog.h"
 #include "kefu/engine.h"
@@ -36,26 +37,6 @@ struct fx {
 
 static struct fx F;
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static int group_setup(void **state)
 {
@@ -96,7 +77,7 @@ static int group_teardown(void **state)
     kf_log_free(F.log);
     close(F.log_fd);
     kf_arena_free(F.a);
-    remove_tree(F.dir);
+    tu_rmtree(F.dir);
     return 0;
 }
 
