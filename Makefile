@@ -4,6 +4,7 @@
 #   make test   install what tests need, build with ASan+UBSan, run ctest
 #   make bench  build and run the benchmarks (docs/benchmarks.md)
 #   make clean  remove build folders
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 TBUILD ?= build-test
