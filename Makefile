@@ -30,7 +30,7 @@ test:
 	@scripts/install-test-tools.sh
 	@cmake -S . -B $(TBUILD) -DCMAKE_BUILD_TYPE=Debug -DKEFU_SANITIZE=ON -DKEFU_TESTS=ON >/dev/null
 	@cmake --build $(TBUILD) -j $(JOBS)
-	@cd $(TBUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd $(TBUILD) && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 bench: 
 	@scripts/install-deps.sh bench

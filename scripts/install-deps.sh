@@ -11,7 +11,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config
             libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
-            libutf8proc-dev libstemmer-dev libedit-dev)
+            libutf8proc-dev libstemmer-dev liblinear-dev libedit-dev)
 test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3 chromium fonts-wqy-microhei)
 bench_pkgs=(wrk libcurl4-openssl-dev)
 

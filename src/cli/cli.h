@@ -36,5 +36,8 @@ struct kf_log *cli_log_new(const struct kf_config *cfg);
 
 int cmd_serve(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 #endif

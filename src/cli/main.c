@@ -21,6 +21,9 @@ static void usage(FILE *f)
           "Commands:\n"
           "  serve     run the HTTP server: web chat, JSON API, Rasa REST channel\n"
           "  chat      talk to the bot in this terminal\n"
+          "  train     train a classifier (intent, sentiment, spam, ...)\n"
+          "  eval      score a classifier: accuracy, macro-F1, out-of-scope\n"
+          "  predict   classify texts from stdin\n"
           "  version   print the version\n"
           "  help      this help (kefu COMMAND --help for a command's options)\n",
           f);
@@ -37,6 +40,12 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "chat") == 0)
         return cmd_chat(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "predict") == 0)
+        return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc > 2 && strcmp(argv[2], "--help") == 0) {
             puts("Usage: kefu version\nPrints kefu's version.");

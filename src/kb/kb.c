@@ -230,7 +230,8 @@ static int kb__add(struct kf_kb *kb, int entry, const char *text, size_t len, in
         rc = kf_errorf(err, KF_EINVAL, "kb: question has no words: '%.*s'",
                        (int)(len > 80 ? 80 : len), text);
     if (rc == KF_OK) {
-        qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
+        if (terms.n > 0)
+            qsort(terms.v, terms.n, sizeof *terms.v, cmp_str);
         size_t qdoc = kb->q.ndocs;
         if (question &&
             (grow((void **)&kb->q_entry, &kb->cap_qe, qdoc + 1, sizeof *kb->q_entry) != KF_OK ||

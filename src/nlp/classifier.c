@@ -1,0 +1,466 @@
+/*
+ * classifier.c — model files, loading and prediction (see classifier.h and
+ * model_format.h). Training lives in train.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier_int.h"
+#include "kefu/map.h"
+#include "kefu/mem.h"
+#include "kefu/model_format.h"
+
+/* ---- small helpers ------------------------------------------------------ */
+
+int kf__classifier_set_meta(struct kf_classifier *c, const char *key, const char *val)
+{
+    for (size_t i = 0; i < c->nmeta; i++) {
+        if (strcmp(c->meta_key[i], key) == 0) {
+            char *v = kf_strdup(val);
+            if (v == NULL)
+                return KF_ENOMEM;
+            kf_free(c->meta_val[i]);
+            c->meta_val[i] = v;
+            return KF_OK;
+        }
+    }
+    if (c->nmeta == KF_CLASSIFIER_MAX_META)
+        return KF_ETOOBIG;
+    char *k = kf_strdup(key), *v = kf_strdup(val);
+    if (k == NULL || v == NULL) {
+        kf_free(k);
+        kf_free(v);
+        return KF_ENOMEM;
+    }
+    c->meta_key[c->nmeta] = k;
+    c->meta_val[c->nmeta] = v;
+    c->nmeta++;
+    return KF_OK;
+}
+
+const char *kf_classifier_meta(const struct kf_classifier *c, const char *key)
+{
+    for (size_t i = 0; i < c->nmeta; i++)
+        if (strcmp(c->meta_key[i], key) == 0)
+            return c->meta_val[i];
+    return NULL;
+}
+
+void kf__features_format(const struct kf_feature_params *p, char *out, size_t cap)
+{
+    snprintf(out, cap, "w=%d b=%d c=%d-%d h=%d", p->words, p->bigrams, p->cmin, p->cmax,
+             p->han_max);
+}
+
+int kf__features_parse(const char *s, struct kf_feature_params *p)
+{
+    int w, b, cmin, cmax, h;
+    if (sscanf(s, "w=%d b=%d c=%d-%d h=%d", &w, &b, &cmin, &cmax, &h) != 5)
+        return KF_EPARSE;
+    if (w < 0 || w > 1 || b < 0 || b > 1 || cmin < 0 || cmax < cmin || cmax > 8 || h < 0 ||
+        h > 4)
+        return KF_EPARSE;
+    *p = (struct kf_feature_params){w, b, cmin, cmax, h};
+    return KF_OK;
+}
+
+int kf__classifier_index(struct kf_classifier *c)
+{
+    size_t cap = 16;
+    while (cap < (size_t)c->nfeat * 2)
+        cap <<= 1;
+    c->table = kf_calloc(cap, sizeof *c->table);
+    if (c->table == NULL)
+        return KF_ENOMEM;
+    c->tmask = cap - 1;
+    for (uint32_t i = 0; i < c->nfeat; i++) {
+        size_t s = (size_t)(c->hash[i] ^ (c->hash[i] >> 29)) & c->tmask;
+        while (c->table[s] != 0)
+            s = (s + 1) & c->tmask;
+        c->table[s] = i + 1;
+    }
+    return KF_OK;
+}
+
+static long classifier__lookup(const struct kf_classifier *c, uint64_t h)
+{
+    size_t s = (size_t)(h ^ (h >> 29)) & c->tmask;
+    while (c->table[s] != 0) {
+        uint32_t i = c->table[s] - 1;
+        if (c->hash[i] == h)
+            return i;
+        s = (s + 1) & c->tmask;
+    }
+    return -1;
+}
+
+void kf_classifier_free(struct kf_classifier *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->nmeta; i++) {
+        kf_free(c->meta_key[i]);
+        kf_free(c->meta_val[i]);
+    }
+    for (uint32_t i = 0; c->labels && i < c->nclass; i++)
+        kf_free(c->labels[i]);
+    kf_free(c->labels);
+    kf_free(c->hash);
+    kf_free(c->w);
+    kf_free(c->bias);
+    kf_free(c->table);
+    kf_free(c);
+}
+
+size_t kf_classifier_nlabels(const struct kf_classifier *c) { return c->nclass; }
+size_t kf_classifier_nfeatures(const struct kf_classifier *c) { return c->nfeat; }
+double kf_classifier_oos_threshold(const struct kf_classifier *c) { return c->oos_threshold; }
+
+const char *kf_classifier_label(const struct kf_classifier *c, size_t i)
+{
+    return i < c->nclass ? c->labels[i] : NULL;
+}
+
+const char *kf_classifier_task(const struct kf_classifier *c)
+{
+    const char *t = kf_classifier_meta(c, "task");
+    return t ? t : "";
+}
+
+int kf_classifier_set_oos_threshold(struct kf_classifier *c, double t)
+{
+    if (!(t >= 0 && t <= 1))
+        return KF_EINVAL;
+    c->oos_threshold = t;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.4f", t);
+    return kf__classifier_set_meta(c, "oos_threshold", buf);
+}
+
+/* ---- prediction -------------------------------------------------------- */
+
+void kf__classifier_probs(const struct kf_classifier *c, const struct kf_fvec *x, double *probs)
+{
+    for (uint32_t k = 0; k < c->nclass; k++)
+        probs[k] = c->bias[k];
+    for (size_t i = 0; i < x->n; i++) {
+        long f = classifier__lookup(c, x->h[i]);
+        if (f < 0)
+            continue;
+        const float *row = c->w + (size_t)f * c->nclass;
+        double v = x->v[i];
+        for (uint32_t k = 0; k < c->nclass; k++)
+            probs[k] += v * row[k];
+    }
+    double sum = 0;
+    for (uint32_t k = 0; k < c->nclass; k++) {
+        probs[k] = 1.0 / (1.0 + exp(-probs[k]));
+        sum += probs[k];
+    }
+    for (uint32_t k = 0; k < c->nclass; k++)
+        probs[k] = sum > 0 ? probs[k] / sum : 1.0 / c->nclass;
+}
+
+int kf_classifier_predict(const struct kf_classifier *c, const char *text, size_t len,
+                          struct kf_arena *a, struct kf_prediction *out, size_t max, size_t *n,
+                          struct kf_err *err)
+{
+    *n = 0;
+    struct kf_fvec x;
+    int rc = kf_features_extract(text, len, &c->fp, a, &x, err);
+    if (rc != KF_OK)
+        return rc;
+    double *p = kf_arena_alloc(a, c->nclass * sizeof *p);
+    if (p == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    kf__classifier_probs(c, &x, p);
+    /* partial selection of the top `max` */
+    size_t k = 0;
+    for (uint32_t i = 0; i < c->nclass; i++) {
+        if (k == max && (max == 0 || p[i] <= out[k - 1].prob))
+            continue;
+        size_t at = k < max ? k++ : max - 1;
+        while (at > 0 && out[at - 1].prob < p[i]) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = (struct kf_prediction){(int)i, p[i]};
+    }
+    *n = k;
+    return KF_OK;
+}
+
+const char *kf_classifier_decide(const struct kf_classifier *c, const struct kf_prediction *top,
+                                 size_t n)
+{
+    if (n == 0)
+        return c->oos >= 0 ? c->labels[c->oos] : NULL;
+    if (c->oos >= 0 && top[0].prob < c->oos_threshold)
+        return c->labels[c->oos];
+    return c->labels[top[0].label];
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+struct wbuf {
+    FILE *f;
+    uint64_t sum;
+    int bad;
+};
+
+static void w_bytes(struct wbuf *w, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        w->sum ^= b[i];
+        w->sum *= 1099511628211ULL;
+    }
+    if (fwrite(p, 1, n, w->f) != n)
+        w->bad = 1;
+}
+
+static void w_u32(struct wbuf *w, uint32_t v) { w_bytes(w, &v, 4); }
+static void w_u64(struct wbuf *w, uint64_t v) { w_bytes(w, &v, 8); }
+
+static void w_str(struct wbuf *w, const char *s)
+{
+    w_u32(w, (uint32_t)strlen(s));
+    w_bytes(w, s, strlen(s));
+}
+
+int kf_classifier_save(const struct kf_classifier *c, const char *path, struct kf_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return kf_errorf(err, KF_EIO, "%s: %s", tmp, strerror(errno));
+    struct wbuf w = {.f = f, .sum = 14695981039346656037ULL};
+    w_bytes(&w, KF_MODEL_MAGIC, 8);
+    w_u32(&w, KF_MODEL_VERSION);
+    w_u32(&w, (uint32_t)c->nmeta);
+    for (size_t i = 0; i < c->nmeta; i++) {
+        w_str(&w, c->meta_key[i]);
+        w_str(&w, c->meta_val[i]);
+    }
+    uint64_t lablen = 4;
+    for (uint32_t i = 0; i < c->nclass; i++)
+        lablen += 4 + strlen(c->labels[i]);
+    w_u32(&w, KF_MODEL_TAG('L', 'A', 'B', 'L'));
+    w_u64(&w, lablen);
+    w_u32(&w, c->nclass);
+    for (uint32_t i = 0; i < c->nclass; i++)
+        w_str(&w, c->labels[i]);
+    w_u32(&w, KF_MODEL_TAG('H', 'A', 'S', 'H'));
+    w_u64(&w, (uint64_t)c->nfeat * 8);
+    w_bytes(&w, c->hash, (size_t)c->nfeat * 8);
+    w_u32(&w, KF_MODEL_TAG('W', 'G', 'H', 'T'));
+    w_u64(&w, (uint64_t)c->nfeat * c->nclass * 4);
+    w_bytes(&w, c->w, (size_t)c->nfeat * c->nclass * 4);
+    w_u32(&w, KF_MODEL_TAG('B', 'I', 'A', 'S'));
+    w_u64(&w, (uint64_t)c->nclass * 4);
+    w_bytes(&w, c->bias, (size_t)c->nclass * 4);
+    uint64_t sum = w.sum;
+    if (fwrite(&sum, 8, 1, f) != 1)
+        w.bad = 1;
+    if (fclose(f) != 0)
+        w.bad = 1;
+    if (w.bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        return kf_errorf(err, KF_EIO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return KF_OK;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+struct rbuf {
+    const unsigned char *p, *end;
+    int bad;
+};
+
+static const void *r_bytes(struct rbuf *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const void *at = r->p;
+    r->p += n;
+    return at;
+}
+
+static uint32_t r_u32(struct rbuf *r)
+{
+    uint32_t v = 0;
+    const void *p = r_bytes(r, 4);
+    if (p)
+        memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t r_u64(struct rbuf *r)
+{
+    uint64_t v = 0;
+    const void *p = r_bytes(r, 8);
+    if (p)
+        memcpy(&v, p, 8);
+    return v;
+}
+
+static char *r_str(struct rbuf *r, size_t max)
+{
+    uint32_t n = r_u32(r);
+    if (n > max) {
+        r->bad = 1;
+        return NULL;
+    }
+    const char *s = r_bytes(r, n);
+    if (s == NULL || memchr(s, '\0', n) != NULL) {
+        r->bad = 1;
+        return NULL;
+    }
+    return kf_strndup(s, n);
+}
+
+static int classifier__parse(struct kf_classifier *c, const unsigned char *data, size_t len,
+                             const char *path, struct kf_err *err)
+{
+#define BAD(...) return kf_errorf(err, KF_EPARSE, __VA_ARGS__)
+    if (len < 24 || memcmp(data, KF_MODEL_MAGIC, 8) != 0)
+        BAD("%s: not a kefu model file (bad magic)", path);
+    uint64_t sum = 14695981039346656037ULL, stored;
+    for (size_t i = 0; i < len - 8; i++) {
+        sum ^= data[i];
+        sum *= 1099511628211ULL;
+    }
+    memcpy(&stored, data + len - 8, 8);
+    struct rbuf r = {data + 8, data + len - 8, 0};
+    uint32_t version = r_u32(&r);
+    if (version != KF_MODEL_VERSION)
+        BAD("%s: model format version %u, this kefu reads version %u", path, version,
+            KF_MODEL_VERSION);
+    if (sum != stored)
+        BAD("%s: checksum mismatch (file corrupt or truncated)", path);
+    uint32_t nmeta = r_u32(&r);
+    if (nmeta > KF_CLASSIFIER_MAX_META)
+        BAD("%s: %u metadata entries (at most %d)", path, nmeta, KF_CLASSIFIER_MAX_META);
+    for (uint32_t i = 0; i < nmeta; i++) {
+        char *k = r_str(&r, 256), *v = r_str(&r, 65536);
+        if (k == NULL || v == NULL || kf__classifier_set_meta(c, k, v) != KF_OK) {
+            kf_free(k);
+            kf_free(v);
+            BAD("%s: bad metadata entry %u", path, i);
+        }
+        kf_free(k);
+        kf_free(v);
+    }
+    const char *kind = kf_classifier_meta(c, "kind");
+    if (kind == NULL || strcmp(kind, "linear-classifier") != 0)
+        BAD("%s: model kind '%s', expected linear-classifier", path, kind ? kind : "");
+    const char *fs = kf_classifier_meta(c, "features");
+    if (fs == NULL || kf__features_parse(fs, &c->fp) != KF_OK)
+        BAD("%s: unknown feature settings '%s'", path, fs ? fs : "");
+
+    if (r_u32(&r) != KF_MODEL_TAG('L', 'A', 'B', 'L'))
+        BAD("%s: missing LABL block", path);
+    r_u64(&r);
+    c->nclass = r_u32(&r);
+    if (r.bad || c->nclass < 2 || c->nclass > 100000)
+        BAD("%s: %u labels", path, c->nclass);
+    c->labels = kf_calloc(c->nclass, sizeof *c->labels);
+    if (c->labels == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < c->nclass; i++)
+        if ((c->labels[i] = r_str(&r, 256)) == NULL)
+            BAD("%s: bad label %u", path, i);
+
+    if (r_u32(&r) != KF_MODEL_TAG('H', 'A', 'S', 'H'))
+        BAD("%s: missing HASH block", path);
+    uint64_t hl = r_u64(&r);
+    if (hl % 8 != 0 || hl / 8 > 50000000)
+        BAD("%s: bad HASH block length", path);
+    c->nfeat = (uint32_t)(hl / 8);
+    const void *hp = r_bytes(&r, hl);
+    if (r_u32(&r) != KF_MODEL_TAG('W', 'G', 'H', 'T'))
+        BAD("%s: missing WGHT block", path);
+    uint64_t wl = r_u64(&r);
+    if (wl != (uint64_t)c->nfeat * c->nclass * 4)
+        BAD("%s: WGHT block has %llu bytes, expected %u features × %u labels", path,
+            (unsigned long long)wl, c->nfeat, c->nclass);
+    const void *wp = r_bytes(&r, wl);
+    if (r_u32(&r) != KF_MODEL_TAG('B', 'I', 'A', 'S') || r_u64(&r) != (uint64_t)c->nclass * 4)
+        BAD("%s: bad BIAS block", path);
+    const void *bp = r_bytes(&r, (size_t)c->nclass * 4);
+    if (r.bad || hp == NULL || wp == NULL || bp == NULL)
+        BAD("%s: truncated", path);
+    c->hash = kf_malloc(hl ? hl : 1);
+    c->w = kf_malloc(wl ? wl : 1);
+    c->bias = kf_malloc((size_t)c->nclass * 4);
+    if (c->hash == NULL || c->w == NULL || c->bias == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    memcpy(c->hash, hp, hl);
+    memcpy(c->w, wp, wl);
+    memcpy(c->bias, bp, (size_t)c->nclass * 4);
+    for (uint32_t i = 1; i < c->nfeat; i++)
+        if (c->hash[i] <= c->hash[i - 1])
+            BAD("%s: feature hashes out of order", path);
+    for (size_t i = 0; i < (size_t)c->nfeat * c->nclass; i++)
+        if (!isfinite(c->w[i]))
+            BAD("%s: non-finite weight", path);
+    for (uint32_t i = 0; i < c->nclass; i++)
+        if (!isfinite(c->bias[i]))
+            BAD("%s: non-finite bias", path);
+#undef BAD
+    c->oos = -1;
+    const char *ol = kf_classifier_meta(c, "oos_label");
+    for (uint32_t i = 0; ol && ol[0] && i < c->nclass; i++)
+        if (strcmp(c->labels[i], ol) == 0)
+            c->oos = (int)i;
+    const char *ot = kf_classifier_meta(c, "oos_threshold");
+    c->oos_threshold = ot ? strtod(ot, NULL) : 0;
+    if (!(c->oos_threshold >= 0 && c->oos_threshold <= 1))
+        c->oos_threshold = 0;
+    if (kf__classifier_index(c) != KF_OK)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    return KF_OK;
+}
+
+int kf_classifier_load(const char *path, struct kf_classifier **out, struct kf_err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return kf_errorf(err, KF_EIO, "%s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return kf_errorf(err, KF_EIO, "%s: cannot seek", path);
+    }
+    long size = ftell(f);
+    rewind(f);
+    if (size < 0 || (unsigned long long)size > KF_MODEL_MAX_BYTES) {
+        fclose(f);
+        return kf_errorf(err, KF_ETOOBIG, "%s: model file too large", path);
+    }
+    unsigned char *data = kf_malloc((size_t)size + 1);
+    if (data == NULL) {
+        fclose(f);
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    }
+    size_t got = fread(data, 1, (size_t)size, f);
+    fclose(f);
+    struct kf_classifier *c = kf_calloc(1, sizeof *c);
+    int rc = c == NULL ? kf_errorf(err, KF_ENOMEM, "out of memory")
+             : got != (size_t)size ? kf_errorf(err, KF_EIO, "%s: short read", path)
+                                   : classifier__parse(c, data, got, path, err);
+    kf_free(data);
+    if (rc != KF_OK) {
+        kf_classifier_free(c);
+        return rc;
+    }
+    *out = c;
+    return KF_OK;
+}
