@@ -32,9 +32,9 @@ struct kf_classifier;
 struct kf_train_params {
     const char *task;      /* recorded in the model; default "intent" */
     const char *oos_label; /* default "oos" */
-    double C;              /* regularisation; default 10 */
+    double C;              /* regularisation; default 20 */
     double eps;            /* solver tolerance; default 0.05 */
-    int min_count;         /* keep features seen in ≥ this many examples; default 2 */
+    int min_count;         /* keep features seen in ≥ this many examples; default 1 */
     int threads;           /* default 2 */
     double oos_max_loss;   /* in-scope accuracy the oos threshold may cost; default 0.005 */
     struct kf_feature_params features;

@@ -69,8 +69,8 @@ static void train_help(void)
           "  -t, --task T        intent | sentiment | spam | anger | ... (recorded in the model)\n"
           "  -v, --valid PATH    validation data: tunes the out-of-scope threshold\n"
           "      --oos LABEL     the out-of-scope label (default oos)\n"
-          "  -C, --C N           regularisation (default 10)\n"
-          "      --min-count N   keep features seen in at least N examples (default 2)\n"
+          "  -C, --C N           regularisation (default 20)\n"
+          "      --min-count N   keep features seen in at least N examples (default 1)\n"
           "      --eps X         solver tolerance (default 0.05)\n"
           "  -j, --threads N     training threads (default 2)\n"
           "  -h, --help          this help\n",

@@ -25,9 +25,9 @@ struct kf_train_params kf_train_default_params(void)
 {
     return (struct kf_train_params){.task = "intent",
                                     .oos_label = "oos",
-                                    .C = 10,
+                                    .C = 20,
                                     .eps = 0.05,
-                                    .min_count = 2,
+                                    .min_count = 1,
                                     .threads = 2,
                                     .oos_max_loss = 0.005,
                                     .features = kf_feature_default_params()};
