@@ -72,6 +72,13 @@ int kf_classifier_predict(const struct kf_classifier *c, const char *text, size_
                           struct kf_arena *a, struct kf_prediction *out, size_t max, size_t *n,
                           struct kf_err *err);
 
+/* The same from features already extracted with kf_classifier_features()'s
+ * settings (lets several models share one extraction). */
+int kf_classifier_predict_features(const struct kf_classifier *c, const struct kf_fvec *x,
+                                   struct kf_arena *a, struct kf_prediction *out, size_t max,
+                                   size_t *n, struct kf_err *err);
+const struct kf_feature_params *kf_classifier_features(const struct kf_classifier *c);
+
 /* The decided label for a ranking (the oos label under the threshold). */
 const char *kf_classifier_decide(const struct kf_classifier *c, const struct kf_prediction *top,
                                  size_t n);

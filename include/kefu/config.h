@@ -32,6 +32,7 @@ struct kf_config {
     char synchronous[16]; /* "full" (fsync each commit) or "normal" */
     /* bot */
     char bot_path[KF_CONFIG_STR_MAX];
+    char model_dir[KF_CONFIG_STR_MAX]; /* nlu.model_dir */
     /* log */
     char log_level[16];
     char log_format[16];

@@ -20,6 +20,7 @@
 #include "kefu/bot.h"
 #include "kefu/err.h"
 #include "kefu/log.h"
+#include "kefu/nlu.h"
 #include "kefu/store.h"
 
 #define KF_MESSAGE_MAX_BYTES 4000 /* longest customer message */
@@ -31,16 +32,20 @@ struct kf_engine_params {
     int synchronous_full;
     int pool_size;
     const char *bot_path;
+    const char *model_dir; /* models of the bot's NLU go to MODEL_DIR/BOT_NAME */
+    int train_threads;
     struct kf_log *log; /* borrowed; may be NULL */
 };
 
 struct kf_engine_params kf_engine_default_params(void);
 
-/* Opens (and migrates) the store and loads the bot. */
+/* Opens (and migrates) the store, loads the bot and its NLU models
+ * (training those that are missing or stale, see nlu.h). */
 int kf_engine_new(struct kf_engine_params params, struct kf_engine **out, struct kf_err *err);
 void kf_engine_free(struct kf_engine *e); /* NULL is a no-op */
 
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e);
+const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e);
 struct kf_store *kf_engine_store(struct kf_engine *e);
 
 /* 0 when the store answers. */

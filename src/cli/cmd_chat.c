@@ -130,6 +130,7 @@ int cmd_chat(int argc, char **argv)
     ep.synchronous_full = strcmp(cfg.synchronous, "full") == 0;
     ep.pool_size = 1;
     ep.bot_path = cfg.bot_path;
+    ep.model_dir = cfg.model_dir;
     ep.log = NULL; /* keep the terminal for the conversation */
     struct kf_err err = {0};
     if (kf_engine_new(ep, &c.engine, &err) != KF_OK) {

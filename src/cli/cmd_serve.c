@@ -43,6 +43,7 @@ int cmd_serve(int argc, char **argv)
     ep.synchronous_full = strcmp(cfg.synchronous, "full") == 0;
     ep.pool_size = (int)cfg.threads + 2;
     ep.bot_path = cfg.bot_path;
+    ep.model_dir = cfg.model_dir;
     ep.log = log;
     struct kf_engine *engine = NULL;
     struct kf_err err = {0};

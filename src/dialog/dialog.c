@@ -26,7 +26,8 @@ static void dialog__handoff_button(const struct kf_bot *bot, const char *lang, s
 }
 
 int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, const char *lang,
-                      struct kf_arena *a, struct kf_dialog_result *out, struct kf_err *err)
+                      const struct kf_nlu_result *nlu, struct kf_arena *a,
+                      struct kf_dialog_result *out, struct kf_err *err)
 {
     memset(out, 0, sizeof *out);
     int li = kf_bot_lang_index(bot, lang);
@@ -34,7 +35,9 @@ int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, co
         li = 0;
     struct kf_reply *r = &out->replies[out->n++];
 
-    if (kf_bot_wants_human(bot, text, len)) {
+    int intent_human = nlu != NULL && strcmp(nlu->intent, "ask_human") == 0 &&
+                       nlu->intent_confidence >= 0.5;
+    if (intent_human || kf_bot_wants_human(bot, text, len)) {
         r->text = kf_bot_phrase(bot, "handoff", lang);
         r->kind = "handoff";
         r->confidence = 1;
@@ -86,6 +89,32 @@ const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a)
                                                 r->qr[i].text));
         json_object_set_new(o, "quick_replies", qr);
     }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
+    json_decref(o);
+    if (s == NULL)
+        return NULL;
+    char *copy = kf_arena_strdup(a, s);
+    free(s);
+    return copy;
+}
+
+const char *kf_nlu_meta_json(const struct kf_nlu_result *r, struct kf_arena *a)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    if (r->intent[0] != '\0') {
+        json_object_set_new(o, "intent", json_string(r->intent));
+        json_object_set_new(o, "intent_confidence",
+                            json_real((double)(long)(r->intent_confidence * 1000) / 1000));
+    }
+    if (r->sentiment[0] != '\0') {
+        json_object_set_new(o, "sentiment", json_string(r->sentiment));
+        json_object_set_new(o, "sentiment_score",
+                            json_real((double)(long)(r->sentiment_score * 1000) / 1000));
+        json_object_set_new(o, "angry", json_boolean(r->angry));
+    }
+    json_object_set_new(o, "spam", json_real((double)(long)(r->spam * 1000) / 1000));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
     json_decref(o);
     if (s == NULL)

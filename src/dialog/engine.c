@@ -15,6 +15,7 @@
 struct kf_engine {
     struct kf_store *store;
     struct kf_bot *bot;
+    struct kf_nlu *nlu;
     struct kf_log *log;
 };
 
@@ -23,7 +24,9 @@ struct kf_engine_params kf_engine_default_params(void)
     return (struct kf_engine_params){.db_path = "var/kefu.db",
                                      .synchronous_full = 1,
                                      .pool_size = 4,
-                                     .bot_path = "bots/demo-shop"};
+                                     .bot_path = "bots/demo-shop",
+                                     .model_dir = "var/models",
+                                     .train_threads = 2};
 }
 
 int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
@@ -34,6 +37,15 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     e->log = p.log;
     int rc = kf_bot_load(p.bot_path, &e->bot, err);
+    if (rc == KF_OK) {
+        char data[4096], models[4096];
+        snprintf(data, sizeof data, "%s/nlu", p.bot_path);
+        snprintf(models, sizeof models, "%s/%s", p.model_dir ? p.model_dir : "var/models",
+                 kf_bot_name(e->bot));
+        struct kf_nlu_params np = {.data_dir = data, .model_dir = models,
+                                   .threads = p.train_threads, .log = p.log};
+        rc = kf_nlu_open(np, &e->nlu, err);
+    }
     if (rc == KF_OK) {
         struct kf_store_params sp = kf_store_default_params();
         sp.path = p.db_path;
@@ -61,11 +73,13 @@ void kf_engine_free(struct kf_engine *e)
     if (e == NULL)
         return;
     kf_store_free(e->store);
+    kf_nlu_free(e->nlu);
     kf_bot_free(e->bot);
     kf_free(e);
 }
 
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e) { return e->bot; }
+const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e) { return e->nlu; }
 struct kf_store *kf_engine_store(struct kf_engine *e) { return e->store; }
 
 int kf_engine_ready(struct kf_engine *e, struct kf_err *err)
@@ -186,8 +200,11 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     if (lang == NULL || copy == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
 
+    struct kf_nlu_result nlu;
+    if ((rc = kf_nlu_parse(e->nlu, copy, len, a, &nlu, err)) != KF_OK)
+        return rc;
     struct kf_dialog_result res;
-    if ((rc = kf_dialog_respond(e->bot, copy, len, lang, a, &res, err)) != KF_OK)
+    if ((rc = kf_dialog_respond(e->bot, copy, len, lang, &nlu, a, &res, err)) != KF_OK)
         return rc;
 
     struct kf_message msgs[1 + KF_DIALOG_MAX_REPLIES];
@@ -196,6 +213,7 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     msgs[0].text = copy;
     msgs[0].lang = lang;
     msgs[0].kind = "";
+    msgs[0].meta_json = kf_nlu_meta_json(&nlu, a);
     for (size_t i = 0; i < res.n; i++)
         engine__reply_message(&res.replies[i], lang, a, &msgs[1 + i]);
     struct kf_turn_write w = {

@@ -164,6 +164,11 @@ void kf__classifier_probs(const struct kf_classifier *c, const struct kf_fvec *x
         probs[k] = sum > 0 ? probs[k] / sum : 1.0 / c->nclass;
 }
 
+const struct kf_feature_params *kf_classifier_features(const struct kf_classifier *c)
+{
+    return &c->fp;
+}
+
 int kf_classifier_predict(const struct kf_classifier *c, const char *text, size_t len,
                           struct kf_arena *a, struct kf_prediction *out, size_t max, size_t *n,
                           struct kf_err *err)
@@ -173,10 +178,18 @@ int kf_classifier_predict(const struct kf_classifier *c, const char *text, size_
     int rc = kf_features_extract(text, len, &c->fp, a, &x, err);
     if (rc != KF_OK)
         return rc;
+    return kf_classifier_predict_features(c, &x, a, out, max, n, err);
+}
+
+int kf_classifier_predict_features(const struct kf_classifier *c, const struct kf_fvec *x,
+                                   struct kf_arena *a, struct kf_prediction *out, size_t max,
+                                   size_t *n, struct kf_err *err)
+{
+    *n = 0;
     double *p = kf_arena_alloc(a, c->nclass * sizeof *p);
     if (p == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
-    kf__classifier_probs(c, &x, p);
+    kf__classifier_probs(c, x, p);
     /* partial selection of the top `max` */
     size_t k = 0;
     for (uint32_t i = 0; i < c->nclass; i++) {

@@ -183,6 +183,9 @@ static void http__route(struct http_req *r, struct http_resp *out)
     if (strcmp(url, "/webhooks/rest/webhook") == 0)
         return is_method(r, "POST") ? api_rasa_webhook(r, out)
                                     : http__method_not_allowed(r, out, "POST");
+    if (strcmp(url, "/api/v1/nlu/parse") == 0)
+        return is_method(r, "POST") ? api_nlu_parse(r, out)
+                                    : http__method_not_allowed(r, out, "POST");
     if (strcmp(url, "/api/v1/conversations") == 0 || strcmp(url, "/api/v1/conversations/") == 0)
         return is_method(r, "POST") ? api_conversation_create(r, out)
                                     : http__method_not_allowed(r, out, "POST");

@@ -63,5 +63,20 @@ grep -q '^demo-shop> Sure, I.ve asked a human agent' <<<"$out" && ok || bad "cha
 grep -q '"faq_id":"returns.return_shipping_fee"' <<<"$out" && ok || bad "chat: zh answer missing after /lang zh: $out"
 expect "chat bad lang" 2 "--lang: 'fr' is not a language" -- "$bin" chat --lang fr --db "$tmp/c.db" --bot "$root/bots/demo-shop"
 
+# train / eval / predict
+printf 'greet\thello\ngreet\thi there\nrefund\tI want a refund\nrefund\tmoney back\noos\tweather\noos\ta joke\n' >"$tmp/t.tsv"
+expect "train" 0 "trained intent on 6 examples: 3 labels" -- "$bin" train --data "$tmp/t.tsv" --out "$tmp/t.kfm"
+expect "eval json" 0 '^\{"examples":6,"accuracy":1\.0000,"macro_f1":1\.0000,"in_scope_accuracy":1\.0000,"oos_recall":1\.0000' -- "$bin" eval --model "$tmp/t.kfm" --data "$tmp/t.tsv" --json
+expect "eval text" 0 'most confused|label +precision' -- "$bin" eval --model "$tmp/t.kfm" --data "$tmp/t.tsv"
+out=$(printf 'hello\nI want a refund\n\n' | "$bin" predict --model "$tmp/t.kfm")
+[ "$(wc -l <<<"$out")" = 3 ] && grep -qP '^greet\t0\.\d{4}$' <<<"$(head -1 <<<"$out")" && grep -qP '^refund\t' <<<"$(sed -n 2p <<<"$out")" && ok || bad "predict: $out"
+expect "train cv" 0 '5-fold cross-validation over 316 examples' -- "$bin" eval --cv 5 --data "$root/bots/demo-shop/nlu/spam"
+expect "train needs data" 2 'data and --out are required' -- "$bin" train --out "$tmp/x.kfm"
+printf 'greet\thello\nno tab\n' >"$tmp/bad.tsv"
+expect "train bad data" 1 'bad.tsv:2: expected label<TAB>text' -- "$bin" train --data "$tmp/bad.tsv" --out "$tmp/x.kfm"
+head -c 100 "$tmp/t.kfm" >"$tmp/cut.kfm"
+expect "eval truncated model" 1 'cut.kfm: checksum mismatch' -- "$bin" eval --model "$tmp/cut.kfm" --data "$tmp/t.tsv"
+expect "predict no model" 1 'nope.kfm: No such file' -- "$bin" predict --model "$tmp/nope.kfm"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -53,7 +53,7 @@ static void test_main_questions_answer_themselves(void **state)
             struct kf_err err = {0};
             kf_arena_reset(a);
             const char *q = fe->question[l];
-            assert_int_equal(kf_dialog_respond(bot, q, strlen(q), kf_bot_lang(bot, l), a, &res,
+            assert_int_equal(kf_dialog_respond(bot, q, strlen(q), kf_bot_lang(bot, l), NULL, a, &res,
                                                &err),
                              KF_OK);
             if (strcmp(res.replies[0].kind, "faq") != 0 ||

@@ -376,6 +376,76 @@ static void test_bad_input(void **state)
     free(id);
 }
 
+static void test_nlu_parse(void **state)
+{
+    (void)state;
+    long status;
+    json_t *r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                        "{\"text\":\"我要退款,太坑了!!!\"}", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(r, "lang")), "zh");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "intent"), "name")),
+        "refund_request");
+    assert_true(json_array_size(json_object_get(r, "intent_ranking")) >= 3);
+    json_t *s = json_object_get(r, "sentiment");
+    assert_string_equal(json_string_value(json_object_get(s, "label")), "negative");
+    assert_true(json_real_value(json_object_get(s, "score")) < 0);
+    assert_true(json_is_true(json_object_get(s, "angry")));
+    assert_true(json_is_false(json_object_get(json_object_get(r, "spam"), "is_spam")));
+    assert_true(json_is_array(json_object_get(r, "entities")));
+    json_decref(r);
+
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                "{\"text\":\"ＷＨＥＲＥ is my order DS20261101001?\",\"lang\":\"en\"}", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(r, "normalized")),
+                        "where is my order ds20261101001");
+    assert_string_equal(json_string_value(json_object_get(r, "lang")), "en");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "intent"), "name")), "track_order");
+    json_decref(r);
+
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                "{\"text\":\"加微信领红包 兼职刷单日赚500\"}", &status);
+    assert_true(json_is_true(json_object_get(json_object_get(r, "spam"), "is_spam")));
+    json_decref(r);
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                "{\"text\":\"what's the weather like in Paris tomorrow\"}", &status);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "intent"), "name")), "oos");
+    json_decref(r);
+
+    expect_error("POST", "/api/v1/nlu/parse", "{}", 2, NULL, 400, "bad_request");
+    expect_error("POST", "/api/v1/nlu/parse", "{\"text\":\"\"}", 11, NULL, 400, "bad_request");
+    expect_error("POST", "/api/v1/nlu/parse", "{\"text\":1}", 10, NULL, 400, "bad_request");
+    expect_error("GET", "/api/v1/nlu/parse", NULL, 0, NULL, 405, "method_not_allowed");
+}
+
+static void test_turns_record_nlu(void **state)
+{
+    (void)state;
+    char *id = start_conversation("en");
+    /* the intent model hands off where no handoff phrase matches */
+    json_t *r = say(id, "could somebody from your staff help me personally", 200);
+    assert_string_equal(reply_field(r, 0, "kind"), "handoff");
+    json_decref(r);
+    sqlite3 *db;
+    sqlite3_open_v2(E.db, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT meta FROM messages WHERE conversation_id = ?1 AND role = 'customer'",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    json_t *meta = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(meta, "intent")), "ask_human");
+    assert_non_null(json_object_get(meta, "sentiment"));
+    json_decref(meta);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(id);
+}
+
 static void test_static_files(void **state)
 {
     (void)state;
@@ -404,6 +474,8 @@ int main(void)
         cmocka_unit_test(test_history_paging),
         cmocka_unit_test(test_rasa_channel),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_nlu_parse),
+        cmocka_unit_test(test_turns_record_nlu),
         cmocka_unit_test(test_static_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -44,7 +44,7 @@ static struct kf_dialog_result respond(struct fx *f, const char *text, const cha
 {
     struct kf_dialog_result r;
     struct kf_err err = {0};
-    if (kf_dialog_respond(f->bot, text, strlen(text), lang, f->a, &r, &err) != 0)
+    if (kf_dialog_respond(f->bot, text, strlen(text), lang, NULL, f->a, &r, &err) != 0)
         fail_msg("respond '%s': %s", text, err.msg);
     assert_int_equal(r.n, 1);
     return r;
@@ -226,7 +226,7 @@ static void test_bad_text(void **state)
     struct fx *f = *state;
     struct kf_dialog_result r;
     struct kf_err err = {0};
-    assert_int_equal(kf_dialog_respond(f->bot, "运费\xff", 7, "zh", f->a, &r, &err), KF_EUTF8);
+    assert_int_equal(kf_dialog_respond(f->bot, "运费\xff", 7, "zh", NULL, f->a, &r, &err), KF_EUTF8);
     /* empty text: nothing to answer, nothing close */
     r = respond(f, "", "en");
     assert_string_equal(r.replies[0].kind, "not_sure");

@@ -1,0 +1,224 @@
+/*
+ * nlu.c — load-or-train the bot's models and run them (see nlu.h).
+ */
+#include "kefu/nlu.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kefu/dataset.h"
+#include "kefu/mem.h"
+#include "kefu/text.h"
+
+static const char *const tasks[] = {"intent", "sentiment", "anger", "spam"};
+#define NTASKS (sizeof tasks / sizeof tasks[0])
+
+struct kf_nlu {
+    struct kf_classifier *model[NTASKS];
+};
+
+void kf_nlu_free(struct kf_nlu *nlu)
+{
+    if (nlu == NULL)
+        return;
+    for (size_t i = 0; i < NTASKS; i++)
+        kf_classifier_free(nlu->model[i]);
+    kf_free(nlu);
+}
+
+const struct kf_classifier *kf_nlu_model(const struct kf_nlu *nlu, const char *task)
+{
+    for (size_t i = 0; i < NTASKS; i++)
+        if (strcmp(tasks[i], task) == 0)
+            return nlu->model[i];
+    return NULL;
+}
+
+/* Newest modification time of the data files in a folder; 0 if none. */
+static time_t nlu__newest(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    time_t newest = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime > newest)
+            newest = sb.st_mtime;
+    }
+    closedir(d);
+    return newest;
+}
+
+static int nlu__mkdirs(const char *path, struct kf_err *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+            return kf_errorf(err, KF_EIO, "cannot create %s: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return kf_errorf(err, KF_EIO, "cannot create %s: %s", dir, strerror(errno));
+    return KF_OK;
+}
+
+static int nlu__train(const char *task, const char *data, const char *model, int threads,
+                      struct kf_log *log, struct kf_err *err)
+{
+    struct kf_dataset *ds;
+    int rc = kf_dataset_new(&ds, err);
+    if (rc != KF_OK)
+        return rc;
+    rc = kf_dataset_load(ds, data, err);
+    struct kf_classifier *c = NULL;
+    struct kf_train_params p = kf_train_default_params();
+    p.task = task;
+    p.threads = threads > 0 ? threads : 2;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (rc == KF_OK)
+        rc = kf_classifier_train(ds, NULL, p, &c, err);
+    if (rc == KF_OK) {
+        /* a private temporary name: several kefu processes may start at once */
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.%ld.new", model, (long)getpid());
+        rc = kf_classifier_save(c, tmp, err);
+        if (rc == KF_OK && rename(tmp, model) != 0)
+            rc = kf_errorf(err, KF_EIO, "%s: %s", model, strerror(errno));
+        if (rc != KF_OK)
+            remove(tmp);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == KF_OK)
+        KF_INFO(log, "nlu", "trained %s model on %zu examples (%zu labels) in %.1f s → %s", task,
+                ds->n, kf_classifier_nlabels(c),
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, model);
+    kf_classifier_free(c);
+    kf_dataset_free(ds);
+    return rc;
+}
+
+int kf_nlu_open(struct kf_nlu_params p, struct kf_nlu **out, struct kf_err *err)
+{
+    *out = NULL;
+    struct kf_nlu *nlu = kf_calloc(1, sizeof *nlu);
+    if (nlu == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    int rc = KF_OK;
+    for (size_t i = 0; i < NTASKS && rc == KF_OK && p.data_dir != NULL; i++) {
+        char data[4096], model[4096];
+        snprintf(data, sizeof data, "%s/%s", p.data_dir, tasks[i]);
+        time_t newest = nlu__newest(data);
+        if (newest == 0)
+            continue; /* no data for this task */
+        snprintf(model, sizeof model, "%s/%s.kfm", p.model_dir, tasks[i]);
+        struct stat sb;
+        int stale = stat(model, &sb) != 0 || sb.st_mtime < newest;
+        if (stale) {
+            rc = nlu__mkdirs(p.model_dir, err);
+            if (rc == KF_OK)
+                rc = nlu__train(tasks[i], data, model, p.threads, p.log, err);
+        }
+        if (rc == KF_OK)
+            rc = kf_classifier_load(model, &nlu->model[i], err);
+        if (rc != KF_OK)
+            kf_err_prefix(err, "nlu %s", tasks[i]);
+    }
+    if (rc != KF_OK) {
+        kf_nlu_free(nlu);
+        return rc;
+    }
+    *out = nlu;
+    return KF_OK;
+}
+
+static double nlu__prob_of(const struct kf_classifier *c, const struct kf_prediction *p, size_t n,
+                           const char *label)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kf_classifier_label(c, (size_t)p[i].label), label) == 0)
+            return p[i].prob;
+    return 0;
+}
+
+/* Rank a model's labels, sharing the feature extraction between models
+ * whose feature settings are the same. */
+static int nlu__predict(const struct kf_classifier *c, const char *text, size_t len,
+                        struct kf_arena *a, struct kf_fvec *cache, const struct kf_feature_params **cached,
+                        struct kf_prediction *top, size_t max, size_t *n, struct kf_err *err)
+{
+    const struct kf_feature_params *fp = kf_classifier_features(c);
+    if (*cached == NULL || memcmp(*cached, fp, sizeof *fp) != 0) {
+        int rc = kf_features_extract(text, len, fp, a, cache, err);
+        if (rc != KF_OK)
+            return rc;
+        *cached = fp;
+    }
+    return kf_classifier_predict_features(c, cache, a, top, max, n, err);
+}
+
+int kf_nlu_parse(const struct kf_nlu *nlu, const char *text, size_t len, struct kf_arena *a,
+                 struct kf_nlu_result *out, struct kf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *norm;
+    size_t nlen;
+    int rc = kf_text_normalize(text, len, a, &norm, &nlen, err);
+    if (rc != KF_OK)
+        return rc;
+    out->normalized = norm;
+    out->lang = kf_text_detect_lang(norm, nlen);
+    out->sentiment = "";
+    out->intent = "";
+    struct kf_prediction top[64];
+    size_t n;
+    struct kf_fvec x;
+    const struct kf_feature_params *xp = NULL;
+    const struct kf_classifier *c = nlu->model[0];
+    if (c != NULL) {
+        rc = nlu__predict(c, text, len, a, &x, &xp, top, KF_NLU_TOP, &n, err);
+        if (rc != KF_OK)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            out->intents[i] = (struct kf_nlu_label){kf_classifier_label(c, (size_t)top[i].label),
+                                                   top[i].prob};
+        out->nintents = n;
+        out->intent = kf_classifier_decide(c, top, n);
+        out->intent_confidence = n ? top[0].prob : 0;
+    }
+    if ((c = nlu->model[1]) != NULL) {
+        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+            return rc;
+        out->sentiment = n ? kf_classifier_label(c, (size_t)top[0].label) : "";
+        out->sentiment_score =
+            nlu__prob_of(c, top, n, "positive") - nlu__prob_of(c, top, n, "negative");
+    }
+    if ((c = nlu->model[2]) != NULL) {
+        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+            return rc;
+        out->anger = nlu__prob_of(c, top, n, "angry");
+        out->angry = out->anger >= 0.5;
+    }
+    if ((c = nlu->model[3]) != NULL) {
+        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+            return rc;
+        out->spam = nlu__prob_of(c, top, n, "spam");
+        out->is_spam = out->spam >= 0.5;
+    }
+    return KF_OK;
+}
