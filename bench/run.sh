@@ -7,5 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 echo "== FAQ retrieval (bench/faq_eval) =="
 "$build/bench/faq_eval" "$root/bots/demo-shop" "$root/bots/demo-shop/tests/faq-eval.tsv"
 echo
+echo "== NLU parse speed (bench/nlu_speed) =="
+"$build/bench/nlu_speed" "$root/bots/demo-shop" "$(mktemp -d)" "${KEFU_DATASETS:-$root/../shared/datasets}/clinc150/test.tsv" 3
+echo
 echo "== HTTP (bench/http.sh) =="
 "$root/bench/http.sh" "$build/kefu" "${KEFU_BENCH_SECONDS:-10}"

@@ -68,10 +68,46 @@ static int push(struct hashes *h, uint64_t x)
     return KF_OK;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort hashes in place: quicksort with insertion sort for short runs.
+ * Measured: qsort with a comparator was a quarter of parse time. */
+static void sort_u64(uint64_t *v, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    while (n > 16) {
+        uint64_t a = v[0], b = v[n / 2], c = v[n - 1];
+        uint64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* recurse into the smaller side, loop on the larger */
+        if (j + 1 < n - j - 1) {
+            sort_u64(v, j + 1);
+            v += j + 1;
+            n -= j + 1;
+        } else {
+            sort_u64(v + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t k = i;
+        while (k > 0 && v[k - 1] > x) {
+            v[k] = v[k - 1];
+            k--;
+        }
+        v[k] = x;
+    }
 }
 
 /* Character n-grams of "<word>" counted in code points. */
@@ -211,8 +247,7 @@ int kf_features_extract(const char *text, size_t len, const struct kf_feature_pa
         return kf_errorf(err, rc, "out of memory");
 
     /* count, weight 1 + ln(count), unit norm */
-    if (h.n > 0)
-        qsort(h.v, h.n, sizeof *h.v, cmp_u64);
+    sort_u64(h.v, h.n);
     out->h = kf_arena_alloc(a, (h.n ? h.n : 1) * sizeof *out->h);
     out->v = kf_arena_alloc(a, (h.n ? h.n : 1) * sizeof *out->v);
     if (out->h == NULL || out->v == NULL)
