@@ -11,7 +11,7 @@
  *              `[text]{"entity": ...}` are reduced to their text; `synonym:`,
  *              `regex:` and `lookup:` items are read and counted (the
  *              entity extractor of a later issue uses them)
- * Errors name the file and line. Texts are valid UTF-8, at most 4096 bytes.
+ * Errors name the file and line. Texts are valid UTF-8, at most 64 KiB.
  *
  * Ownership: a dataset owns all its strings.
  */

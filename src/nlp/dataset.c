@@ -16,7 +16,7 @@
 #include "kefu/utf8.h"
 #include "kefu/yaml.h"
 
-#define TEXT_MAX 4096
+#define TEXT_MAX 65536
 
 struct kf_dataset_int {
     struct kf_arena *arena;
@@ -138,16 +138,32 @@ static int ds__load_tsv(struct kf_dataset *ds, const char *path, struct kf_err *
 }
 
 /* Add every "- text" line of a Rasa examples block. */
+static int ds__add_block_into(struct kf_dataset *ds, const struct kf_ydoc *doc,
+                              const struct kf_ynode *ex, const char *label, char *clean,
+                              struct kf_err *err);
+
 static int ds__add_block(struct kf_dataset *ds, const struct kf_ydoc *doc,
                          const struct kf_ynode *ex, const char *label, struct kf_err *err)
 {
-    char clean[TEXT_MAX + 1];
+    char *clean = kf_malloc(TEXT_MAX + 1);
+    if (clean == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    int rc = ds__add_block_into(ds, doc, ex, label, clean, err);
+    kf_free(clean);
+    return rc;
+}
+
+static int ds__add_block_into(struct kf_dataset *ds, const struct kf_ydoc *doc,
+                              const struct kf_ynode *ex, const char *label, char *clean,
+                              struct kf_err *err)
+{
+    const size_t cap = TEXT_MAX + 1;
     if (ex->type == KF_Y_SEQ) {
         for (size_t i = 0; i < ex->n; i++) {
             const struct kf_ynode *it = ex->items[i];
             if (it->type != KF_Y_SCALAR)
                 return kf_ydoc_errorf(doc, it, err, KF_EPARSE, "examples: expected text");
-            size_t cl = kf_dataset_strip_annotations(it->str, it->len, clean, sizeof clean);
+            size_t cl = kf_dataset_strip_annotations(it->str, it->len, clean, cap);
             int rc = kf_dataset_add(ds, label, clean, cl, err);
             if (rc != KF_OK)
                 return kf_ydoc_errorf(doc, it, err, rc, "intent %s: %s", label, err ? err->msg : "");
@@ -172,7 +188,7 @@ static int ds__add_block(struct kf_dataset *ds, const struct kf_ydoc *doc,
                 return KF_EPARSE;
             }
             s += 2;
-            size_t cl = kf_dataset_strip_annotations(s, (size_t)(le - s), clean, sizeof clean);
+            size_t cl = kf_dataset_strip_annotations(s, (size_t)(le - s), clean, cap);
             while (cl > 0 && (clean[cl - 1] == ' ' || clean[cl - 1] == '\r'))
                 clean[--cl] = '\0';
             if (cl > 0) {
