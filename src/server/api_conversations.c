@@ -18,12 +18,18 @@ json_t *api_message_json(const struct kf_message *m)
                           "text", m->text, "lang", m->lang, "created_at", ts);
     if (o == NULL)
         return NULL;
-    if (strcmp(m->role, "customer") != 0) {
-        json_t *meta = m->meta_json ? json_loads(m->meta_json, 0, NULL) : NULL;
-        if (!json_is_object(meta)) {
+    json_t *meta = m->meta_json ? json_loads(m->meta_json, 0, NULL) : NULL;
+    if (!json_is_object(meta)) {
+        json_decref(meta);
+        meta = json_object();
+    }
+    if (strcmp(m->role, "customer") == 0) {
+        /* what the NLU understood of the message (dialog.h: kf_nlu_meta_json) */
+        if (json_object_size(meta) > 0)
+            json_object_set_new(o, "meta", meta);
+        else
             json_decref(meta);
-            meta = json_object();
-        }
+    } else {
         json_t *qr = json_object_get(meta, "quick_replies");
         if (qr != NULL) {
             json_object_set(o, "quick_replies", qr);

@@ -128,6 +128,9 @@ static void conversation(const char *lang, const char *question, const char *faq
     json_t *m = json_object_get(r, "message");
     assert_string_equal(json_string_value(json_object_get(m, "role")), "customer");
     assert_string_equal(json_string_value(json_object_get(m, "text")), question);
+    /* the customer's message carries what the NLU understood */
+    assert_non_null(json_string_value(json_object_get(json_object_get(m, "meta"), "intent")));
+    assert_non_null(json_string_value(json_object_get(json_object_get(m, "meta"), "sentiment")));
     assert_string_equal(reply_field(r, 0, "kind"), "faq");
     assert_string_equal(reply_field(r, 0, "faq_id"), faq_id);
     assert_true(strlen(reply_field(r, 0, NULL)) > 20);
