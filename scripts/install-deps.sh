@@ -5,15 +5,17 @@
 # those, so a second run is silent and fast. Groups:
 #   build   what `make` / `make run` need (compiler, CMake, libraries)
 #   test    what `make test` adds (cmocka, libcurl for the integration client)
-#   bench   what `make bench` adds (wrk)
-# Usage: scripts/install-deps.sh [build] [test] [bench]   (default: build)
+#   bench   what `make bench` adds (wrk, and fastText as the NLU peer)
+#   fuzz    what scripts/fuzz.sh adds (clang with libFuzzer)
+# Usage: scripts/install-deps.sh [build] [test] [bench] [fuzz]   (default: build)
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config
             libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
             libutf8proc-dev libstemmer-dev liblinear-dev libedit-dev)
 test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3 chromium fonts-wqy-microhei)
-bench_pkgs=(wrk libcurl4-openssl-dev)
+bench_pkgs=(wrk libcurl4-openssl-dev fasttext)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=()
 [ $# -eq 0 ] && set -- build
@@ -22,7 +24,8 @@ for group in "$@"; do
         build) want+=("${build_pkgs[@]}") ;;
         test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
         bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-        *) echo "install-deps.sh: unknown group '$group' (build, test, bench)" >&2; exit 2 ;;
+        fuzz)  want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+        *) echo "install-deps.sh: unknown group '$group' (build, test, bench, fuzz)" >&2; exit 2 ;;
     esac
 done
 

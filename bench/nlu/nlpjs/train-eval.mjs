@@ -15,7 +15,9 @@
 //                threshold: the input of ../threshold.mjs
 //   --valid-raw  the same for VALID
 // Prints one JSON object: the ../score.mjs figures of --pred plus
-// train_seconds, predictions_per_second, none_predictions.
+// train_seconds, predictions_per_second, none_predictions, answered_accuracy.
+// With --force-choice a None whose classifications hold no other class (every
+// perceptron output 0) stays a wrong answer, written as `oos`.
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { readTsv, score, OOS } from '../score.mjs';
@@ -70,11 +72,13 @@ const results = await run(test);
 const predSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
 
 let none = 0;
-const pred = results.map((r) => {
+let answeredCorrect = 0;
+const pred = results.map((r, i) => {
   if (r.intent === 'None' || !r.intent) {
     none++;
     return args.forceChoice ? topNonNone(r).label : OOS;
   }
+  if (r.intent === test[i].label) answeredCorrect++;
   return r.intent;
 });
 if (args.pred) writeFileSync(args.pred, pred.join('\n') + '\n');
@@ -102,5 +106,7 @@ process.stdout.write(
     train_seconds: trainSeconds,
     predictions_per_second: test.length / predSeconds,
     none_predictions: none,
+    // accuracy over the test examples it did not answer None for
+    answered_accuracy: test.length > none ? answeredCorrect / (test.length - none) : 0,
   }) + '\n',
 );
