@@ -50,6 +50,14 @@ int kf_classifier_train(const struct kf_dataset *train, const struct kf_dataset 
                         struct kf_err *err);
 int kf_classifier_save(const struct kf_classifier *c, const char *path, struct kf_err *err);
 int kf_classifier_load(const char *path, struct kf_classifier **out, struct kf_err *err);
+/* Load with a shared Traditional → Simplified table (t2s.h; borrowed, must
+ * outlive the classifier). kf_classifier_load makes its own when the model
+ * needs one. */
+struct kf_t2s;
+int kf_classifier_load_with(const char *path, const struct kf_t2s *t2s,
+                            struct kf_classifier **out, struct kf_err *err);
+/* Switch a classifier to a shared table (freeing its own). */
+void kf_classifier_use_t2s(struct kf_classifier *c, const struct kf_t2s *t2s);
 void kf_classifier_free(struct kf_classifier *c); /* NULL is a no-op */
 
 size_t kf_classifier_nlabels(const struct kf_classifier *c);

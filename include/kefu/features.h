@@ -1,7 +1,8 @@
 /*
  * features.h — sparse text features for kefu's linear classifiers.
  *
- * A text is normalised (text.h) and split into tokens: Han characters one
+ * A text is normalised (text.h; with t2s, Traditional characters become
+ * Simplified ones first, so both scripts share features) and split into tokens: Han characters one
  * by one, and Latin/digit words. From them, hashed features (FNV-1a 64 of a
  * kind prefix + the feature's text):
  *   w  stemmed word            (digit runs fold to "#" + their length)
@@ -25,11 +26,17 @@
 #include "kefu/arena.h"
 #include "kefu/err.h"
 
+struct kf_t2s;
+
 struct kf_feature_params {
     int words;   /* w */
     int bigrams; /* b */
     int cmin, cmax; /* c; 0 = off */
     int han_max;    /* h: longest Han n-gram (0 = off, 1..4) */
+    int t2s;        /* t: Traditional → Simplified first (off by default here; the
+                     * trainer's defaults turn it on) */
+    /* the table for t2s (t2s.h); runtime only, never stored in a model */
+    const struct kf_t2s *t2s_table;
 };
 
 struct kf_feature_params kf_feature_default_params(void);
@@ -40,6 +47,7 @@ struct kf_fvec {
     size_t n;
 };
 
+/* With p->t2s set, p->t2s_table must be given (KF_EINVAL otherwise). */
 int kf_features_extract(const char *text, size_t len, const struct kf_feature_params *p,
                         struct kf_arena *a, struct kf_fvec *out, struct kf_err *err);
 

@@ -29,6 +29,12 @@
 int kf_text_normalize(const char *in, size_t len, struct kf_arena *a, char **out, size_t *out_len,
                       struct kf_err *err);
 
+/* The same, also turning Traditional Han characters into Simplified ones
+ * with a t2s.h table (t2s may be NULL). */
+struct kf_t2s;
+int kf_text_normalize_t2s(const char *in, size_t len, const struct kf_t2s *t2s,
+                          struct kf_arena *a, char **out, size_t *out_len, struct kf_err *err);
+
 struct kf_terms {
     const char **v; /* each NUL-terminated, in the arena */
     size_t n;

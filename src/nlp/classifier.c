@@ -12,6 +12,7 @@
 #include "kefu/map.h"
 #include "kefu/mem.h"
 #include "kefu/model_format.h"
+#include "kefu/t2s.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -51,20 +52,40 @@ const char *kf_classifier_meta(const struct kf_classifier *c, const char *key)
 
 void kf__features_format(const struct kf_feature_params *p, char *out, size_t cap)
 {
-    snprintf(out, cap, "w=%d b=%d c=%d-%d h=%d", p->words, p->bigrams, p->cmin, p->cmax,
-             p->han_max);
+    snprintf(out, cap, "w=%d b=%d c=%d-%d h=%d t=%d", p->words, p->bigrams, p->cmin, p->cmax,
+             p->han_max, p->t2s);
 }
 
 int kf__features_parse(const char *s, struct kf_feature_params *p)
 {
-    int w, b, cmin, cmax, h;
-    if (sscanf(s, "w=%d b=%d c=%d-%d h=%d", &w, &b, &cmin, &cmax, &h) != 5)
+    int w, b, cmin, cmax, h, t = 0;
+    int got = sscanf(s, "w=%d b=%d c=%d-%d h=%d t=%d", &w, &b, &cmin, &cmax, &h, &t);
+    if (got != 5 && got != 6)
         return KF_EPARSE;
     if (w < 0 || w > 1 || b < 0 || b > 1 || cmin < 0 || cmax < cmin || cmax > 8 || h < 0 ||
-        h > 4)
+        h > 4 || t < 0 || t > 1)
         return KF_EPARSE;
-    *p = (struct kf_feature_params){w, b, cmin, cmax, h};
+    *p = (struct kf_feature_params){w, b, cmin, cmax, h, t, NULL};
     return KF_OK;
+}
+
+int kf__classifier_ensure_t2s(struct kf_classifier *c, struct kf_err *err)
+{
+    if (!c->fp.t2s || c->fp.t2s_table != NULL)
+        return KF_OK;
+    int rc = kf_t2s_new(&c->own_t2s, err);
+    if (rc == KF_OK)
+        c->fp.t2s_table = c->own_t2s;
+    return rc;
+}
+
+void kf_classifier_use_t2s(struct kf_classifier *c, const struct kf_t2s *t2s)
+{
+    if (!c->fp.t2s || t2s == NULL)
+        return;
+    c->fp.t2s_table = t2s;
+    kf_t2s_free(c->own_t2s);
+    c->own_t2s = NULL;
 }
 
 int kf__classifier_index(struct kf_classifier *c)
@@ -112,6 +133,7 @@ void kf_classifier_free(struct kf_classifier *c)
     kf_free(c->w);
     kf_free(c->bias);
     kf_free(c->table);
+    kf_t2s_free(c->own_t2s);
     kf_free(c);
 }
 
@@ -444,6 +466,12 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
 
 int kf_classifier_load(const char *path, struct kf_classifier **out, struct kf_err *err)
 {
+    return kf_classifier_load_with(path, NULL, out, err);
+}
+
+int kf_classifier_load_with(const char *path, const struct kf_t2s *t2s,
+                            struct kf_classifier **out, struct kf_err *err)
+{
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -470,6 +498,12 @@ int kf_classifier_load(const char *path, struct kf_classifier **out, struct kf_e
              : got != (size_t)size ? kf_errorf(err, KF_EIO, "%s: short read", path)
                                    : classifier__parse(c, data, got, path, err);
     kf_free(data);
+    if (rc == KF_OK && c->fp.t2s) {
+        if (t2s != NULL)
+            c->fp.t2s_table = t2s;
+        else
+            rc = kf__classifier_ensure_t2s(c, err);
+    }
     if (rc != KF_OK) {
         kf_classifier_free(c);
         return rc;

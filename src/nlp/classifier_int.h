@@ -24,6 +24,7 @@ struct kf_classifier {
     float *bias;    /* nclass */
     int oos;        /* label index of the oos label, or -1 */
     double oos_threshold;
+    struct kf_t2s *own_t2s; /* the table fp.t2s_table points to, when we made it */
     /* hash → feature index, open addressing (index + 1; 0 = empty) */
     uint32_t *table;
     size_t tmask;
@@ -35,7 +36,9 @@ int kf__classifier_index(struct kf_classifier *c);
 int kf__classifier_set_meta(struct kf_classifier *c, const char *key, const char *val);
 /* Scores (probabilities, normalised) of every label for a feature vector. */
 void kf__classifier_probs(const struct kf_classifier *c, const struct kf_fvec *x, double *probs);
-/* "w=1 b=1 c=3-5 h=3" ⇄ params */
+/* Make sure fp has its t2s table (creating one owned by c if needed). */
+int kf__classifier_ensure_t2s(struct kf_classifier *c, struct kf_err *err);
+/* "w=1 b=1 c=3-5 h=3 t=1" ⇄ params */
 void kf__features_format(const struct kf_feature_params *p, char *out, size_t cap);
 int kf__features_parse(const char *s, struct kf_feature_params *p);
 

@@ -21,7 +21,8 @@
 
 struct kf_feature_params kf_feature_default_params(void)
 {
-    return (struct kf_feature_params){.words = 1, .bigrams = 1, .cmin = 3, .cmax = 5, .han_max = 3};
+    return (struct kf_feature_params){
+        .words = 1, .bigrams = 1, .cmin = 3, .cmax = 5, .han_max = 3, .t2s = 0};
 }
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
@@ -142,7 +143,9 @@ int kf_features_extract(const char *text, size_t len, const struct kf_feature_pa
     memset(out, 0, sizeof *out);
     char *norm;
     size_t nlen;
-    int rc = kf_text_normalize(text, len, a, &norm, &nlen, err);
+    if (p->t2s && p->t2s_table == NULL)
+        return kf_errorf(err, KF_EINVAL, "features: t2s is on but no table was given");
+    int rc = kf_text_normalize_t2s(text, len, p->t2s ? p->t2s_table : NULL, a, &norm, &nlen, err);
     if (rc != KF_OK)
         return rc;
 

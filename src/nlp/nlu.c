@@ -13,6 +13,7 @@
 
 #include "kefu/dataset.h"
 #include "kefu/mem.h"
+#include "kefu/t2s.h"
 #include "kefu/text.h"
 
 static const char *const tasks[] = {"intent", "sentiment", "anger", "spam"};
@@ -20,6 +21,7 @@ static const char *const tasks[] = {"intent", "sentiment", "anger", "spam"};
 
 struct kf_nlu {
     struct kf_classifier *model[NTASKS];
+    struct kf_t2s *t2s; /* shared by the models */
 };
 
 void kf_nlu_free(struct kf_nlu *nlu)
@@ -28,6 +30,7 @@ void kf_nlu_free(struct kf_nlu *nlu)
         return;
     for (size_t i = 0; i < NTASKS; i++)
         kf_classifier_free(nlu->model[i]);
+    kf_t2s_free(nlu->t2s);
     kf_free(nlu);
 }
 
@@ -78,7 +81,7 @@ static int nlu__mkdirs(const char *path, struct kf_err *err)
 }
 
 static int nlu__train(const char *task, const char *data, const char *model, int threads,
-                      struct kf_log *log, struct kf_err *err)
+                      const struct kf_t2s *t2s, struct kf_log *log, struct kf_err *err)
 {
     struct kf_dataset *ds;
     int rc = kf_dataset_new(&ds, err);
@@ -89,6 +92,7 @@ static int nlu__train(const char *task, const char *data, const char *model, int
     struct kf_train_params p = kf_train_default_params();
     p.task = task;
     p.threads = threads > 0 ? threads : 2;
+    p.features.t2s_table = t2s;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == KF_OK)
@@ -119,7 +123,7 @@ int kf_nlu_open(struct kf_nlu_params p, struct kf_nlu **out, struct kf_err *err)
     struct kf_nlu *nlu = kf_calloc(1, sizeof *nlu);
     if (nlu == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
-    int rc = KF_OK;
+    int rc = kf_t2s_new(&nlu->t2s, err);
     for (size_t i = 0; i < NTASKS && rc == KF_OK && p.data_dir != NULL; i++) {
         char data[4096], model[4096];
         snprintf(data, sizeof data, "%s/%s", p.data_dir, tasks[i]);
@@ -132,10 +136,10 @@ int kf_nlu_open(struct kf_nlu_params p, struct kf_nlu **out, struct kf_err *err)
         if (stale) {
             rc = nlu__mkdirs(p.model_dir, err);
             if (rc == KF_OK)
-                rc = nlu__train(tasks[i], data, model, p.threads, p.log, err);
+                rc = nlu__train(tasks[i], data, model, p.threads, nlu->t2s, p.log, err);
         }
         if (rc == KF_OK)
-            rc = kf_classifier_load(model, &nlu->model[i], err);
+            rc = kf_classifier_load_with(model, nlu->t2s, &nlu->model[i], err);
         if (rc != KF_OK)
             kf_err_prefix(err, "nlu %s", tasks[i]);
     }
@@ -178,7 +182,7 @@ int kf_nlu_parse(const struct kf_nlu *nlu, const char *text, size_t len, struct 
     memset(out, 0, sizeof *out);
     char *norm;
     size_t nlen;
-    int rc = kf_text_normalize(text, len, a, &norm, &nlen, err);
+    int rc = kf_text_normalize_t2s(text, len, nlu->t2s, a, &norm, &nlen, err);
     if (rc != KF_OK)
         return rc;
     out->normalized = norm;

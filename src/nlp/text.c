@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 
 #include "kefu/buf.h"
+#include "kefu/t2s.h"
 #include "kefu/mem.h"
 #include "kefu/utf8.h"
 
@@ -24,6 +25,12 @@ static int text__is_emoji(uint32_t cp)
 
 int kf_text_normalize(const char *in, size_t len, struct kf_arena *a, char **out, size_t *out_len,
                       struct kf_err *err)
+{
+    return kf_text_normalize_t2s(in, len, NULL, a, out, out_len, err);
+}
+
+int kf_text_normalize_t2s(const char *in, size_t len, const struct kf_t2s *t2s,
+                          struct kf_arena *a, char **out, size_t *out_len, struct kf_err *err)
 {
     if (len > KF_TEXT_MAX_BYTES)
         return kf_errorf(err, KF_ETOOBIG, "text longer than %d bytes", KF_TEXT_MAX_BYTES);
@@ -77,8 +84,13 @@ int kf_text_normalize(const char *in, size_t len, struct kf_arena *a, char **out
         } else {
             if (alone && !space)
                 o[n++] = ' ';
-            memcpy(o + n, mapped + i, (size_t)k);
-            n += (size_t)k;
+            uint32_t simp = t2s ? kf_t2s_map(t2s, (uint32_t)cp) : (uint32_t)cp;
+            if (simp != (uint32_t)cp) {
+                n += (size_t)kf_utf8_encode(simp, o + n); /* BMP → BMP: never longer */
+            } else {
+                memcpy(o + n, mapped + i, (size_t)k);
+                n += (size_t)k;
+            }
             space = 0;
             if (alone) {
                 o[n++] = ' ';

@@ -23,6 +23,8 @@
 
 struct kf_train_params kf_train_default_params(void)
 {
+    struct kf_feature_params fp = kf_feature_default_params();
+    fp.t2s = 1; /* models see Traditional and Simplified Chinese alike */
     return (struct kf_train_params){.task = "intent",
                                     .oos_label = "oos",
                                     .C = 20,
@@ -30,7 +32,7 @@ struct kf_train_params kf_train_default_params(void)
                                     .min_count = 1,
                                     .threads = 2,
                                     .oos_max_loss = 0.005,
-                                    .features = kf_feature_default_params()};
+                                    .features = fp};
 }
 
 static void quiet(const char *s)
@@ -175,6 +177,8 @@ int kf_classifier_train(const struct kf_dataset *train_set, const struct kf_data
     }
     c->fp = p.features;
     c->oos = -1;
+    if ((rc = kf__classifier_ensure_t2s(c, err)) != KF_OK)
+        goto out;
     c->nclass = (uint32_t)nlabels;
     c->labels = kf_calloc(nlabels, sizeof *c->labels);
     if (c->labels == NULL) {

@@ -22,6 +22,9 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { readTsv, score, OOS } from '../score.mjs';
 
+// stdout is for the JSON result only: @nlpjs/lang-zh prints "Compiling dictionary"
+// with console.log while it loads.
+console.log = (...a) => console.error(...a);
 const require = createRequire(import.meta.url);
 const { NlpManager } = require('node-nlp');
 
