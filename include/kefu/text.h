@@ -7,9 +7,9 @@
  *   digits survive; emoji are kept as their own tokens.
  * terms: Han characters as unigrams and adjacent-pair bigrams, Latin words
  *   stemmed with Snowball's English stemmer, digit runs as words.
- * lang: "zh" when there is at least one Han character for every three Latin
- *   letters (a Han character carries about as much as a short word), "en"
- *   when there are Latin letters and fewer Han characters than that, ""
+ * lang: from the share r of Han characters among Han characters + Latin
+ *   words: "zh" when r ≥ 0.65 (我的iPhone坏了), "en" when r ≤ 0.35 (can you
+ *   help me with 退款), "mixed" in between (这个order can cancel吗), ""
  *   when there are neither (digits, emoji, punctuation only).
  *
  * Ownership: results are allocated from the caller's arena. Thread-safe: no
@@ -48,7 +48,7 @@ int kf_text_terms(const char *norm, size_t len, struct kf_arena *a, struct kf_te
 int kf_text_analyze(const char *in, size_t len, struct kf_arena *a, struct kf_terms *out,
                     struct kf_err *err);
 
-/* "zh", "en" or "" (see above). */
+/* "zh", "en", "mixed" or "" (see above). */
 const char *kf_text_detect_lang(const char *s, size_t len);
 
 #endif

@@ -203,25 +203,28 @@ int kf_text_analyze(const char *in, size_t len, struct kf_arena *a, struct kf_te
 
 const char *kf_text_detect_lang(const char *s, size_t len)
 {
-    size_t han = 0, latin = 0;
+    size_t han = 0, words = 0;
+    int in_word = 0;
     size_t i = 0;
     while (i < len) {
         uint32_t cp;
         int k = kf_utf8_decode(s + i, len - i, &cp);
         if (k < 0) {
             i++;
+            in_word = 0;
             continue;
         }
+        int latin = (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+        if (latin && !in_word)
+            words++;
+        in_word = latin;
         if (kf_utf8_is_han(cp))
             han++;
-        else if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
-            latin++;
         i += (size_t)k;
     }
-    if (han == 0 && latin == 0)
+    if (han == 0 && words == 0)
         return "";
-    /* one Han character weighs about as much as a short English word */
-    if (han * 3 >= latin)
-        return han ? "zh" : "en";
-    return "en";
+    /* share of Han characters among Han characters + Latin words */
+    double r = (double)han / (double)(han + words);
+    return r >= 0.65 ? "zh" : r <= 0.35 ? "en" : "mixed";
 }

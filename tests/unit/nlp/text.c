@@ -216,6 +216,8 @@ static void test_detect_lang(void **state)
     assert_string_equal(LANG("Hello!"), "en");
     assert_string_equal(LANG("我的iPhone坏了"), "zh");       /* a product name in Chinese */
     assert_string_equal(LANG("can you help me with 退款"), "en"); /* a word in English */
+    assert_string_equal(LANG("这个order can cancel吗"), "mixed");
+    assert_string_equal(LANG("我的order到哪了"), "zh");
     assert_string_equal(LANG("12345"), "");
     assert_string_equal(LANG(""), "");
     assert_string_equal(LANG("?!"), "");
