@@ -33,10 +33,16 @@ if (!testRaw) {
   process.stderr.write('usage: node threshold.mjs VALID.tsv VALID_RAW.txt TEST_RAW.txt\n');
   process.exit(2);
 }
-const gold = readLabels(validTsv);
-const vraw = readRaw(validRaw);
-const traw = readRaw(testRaw);
-if (gold.length !== vraw.length) throw new Error(`valid has ${gold.length} lines, raw ${vraw.length}`);
+let gold, vraw, traw;
+try {
+  gold = readLabels(validTsv);
+  vraw = readRaw(validRaw);
+  traw = readRaw(testRaw);
+  if (gold.length !== vraw.length) throw new Error(`valid has ${gold.length} lines, predictions ${vraw.length}`);
+} catch (e) {
+  process.stderr.write(`threshold.mjs: ${e.message}\n`);
+  process.exit(1);
+}
 
 // Candidates: 0 (no threshold) and just above every distinct confidence seen.
 const confs = [...new Set(vraw.map((r) => r.conf))].sort((a, b) => a - b);

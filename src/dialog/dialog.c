@@ -74,21 +74,9 @@ int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, co
     return KF_OK;
 }
 
-const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a)
+/* Serialise o into the arena and drop it. */
+static const char *dialog__dump(json_t *o, struct kf_arena *a)
 {
-    json_t *o = json_object();
-    if (o == NULL)
-        return NULL;
-    if (r->faq_id != NULL)
-        json_object_set_new(o, "faq_id", json_string(r->faq_id));
-    json_object_set_new(o, "confidence", json_real((double)(long)(r->confidence * 1000) / 1000));
-    if (r->nqr > 0) {
-        json_t *qr = json_array();
-        for (size_t i = 0; i < r->nqr; i++)
-            json_array_append_new(qr, json_pack("{s:s,s:s}", "title", r->qr[i].title, "text",
-                                                r->qr[i].text));
-        json_object_set_new(o, "quick_replies", qr);
-    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
     json_decref(o);
     if (s == NULL)
@@ -96,6 +84,30 @@ const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a)
     char *copy = kf_arena_strdup(a, s);
     free(s);
     return copy;
+}
+
+/* Three decimals are all a log or a client needs. */
+static json_t *dialog__real3(double v)
+{
+    return json_real((double)(long)(v * 1000) / 1000);
+}
+
+const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a)
+{
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    if (r->faq_id != NULL)
+        json_object_set_new(o, "faq_id", json_string(r->faq_id));
+    json_object_set_new(o, "confidence", dialog__real3(r->confidence));
+    if (r->nqr > 0) {
+        json_t *qr = json_array();
+        for (size_t i = 0; i < r->nqr; i++)
+            json_array_append_new(qr, json_pack("{s:s,s:s}", "title", r->qr[i].title, "text",
+                                                r->qr[i].text));
+        json_object_set_new(o, "quick_replies", qr);
+    }
+    return dialog__dump(o, a);
 }
 
 const char *kf_nlu_meta_json(const struct kf_nlu_result *r, struct kf_arena *a)
@@ -106,20 +118,14 @@ const char *kf_nlu_meta_json(const struct kf_nlu_result *r, struct kf_arena *a)
     if (r->intent[0] != '\0') {
         json_object_set_new(o, "intent", json_string(r->intent));
         json_object_set_new(o, "intent_confidence",
-                            json_real((double)(long)(r->intent_confidence * 1000) / 1000));
+                            dialog__real3(r->intent_confidence));
     }
     if (r->sentiment[0] != '\0') {
         json_object_set_new(o, "sentiment", json_string(r->sentiment));
         json_object_set_new(o, "sentiment_score",
-                            json_real((double)(long)(r->sentiment_score * 1000) / 1000));
+                            dialog__real3(r->sentiment_score));
         json_object_set_new(o, "angry", json_boolean(r->angry));
     }
-    json_object_set_new(o, "spam", json_real((double)(long)(r->spam * 1000) / 1000));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
-    json_decref(o);
-    if (s == NULL)
-        return NULL;
-    char *copy = kf_arena_strdup(a, s);
-    free(s);
-    return copy;
+    json_object_set_new(o, "spam", dialog__real3(r->spam));
+    return dialog__dump(o, a);
 }
