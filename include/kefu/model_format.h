@@ -10,12 +10,15 @@
  *   16      ...   M entries: u32 key length, key bytes, u32 value length,
  *                 value bytes (UTF-8 text; no NUL)
  *           ...   blocks, in this order, each starting with a u32 tag and a
- *                 u64 byte length:
+ *                 u64 byte length, preceded by 0-7 zero bytes so that the
+ *                 block's data starts at a multiple of 8 in the file (the
+ *                 loader maps the file and uses the blocks in place):
  *                   'LABL'  u32 count, then per label u32 length + bytes
  *                   'HASH'  u64 feature hashes, ascending (nfeat of them)
  *                   'WGHT'  f32 weights, feature-major: w[f * nclass + c]
  *                   'BIAS'  f32 per class
- *   end-8   8     FNV-1a 64 checksum of every byte before it
+ *   end-8   8     checksum of every byte before it: FNV-1a 64 taken over
+ *                 64-bit little-endian words (the last one zero-padded)
  *
  * Metadata keys written by kefu 0.1 (readers ignore unknown keys):
  *   kind        "linear-classifier"

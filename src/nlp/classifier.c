@@ -3,12 +3,17 @@
  * model_format.h). Training lives in train.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classifier_int.h"
+#include "kefu/buf.h"
 #include "kefu/map.h"
 #include "kefu/mem.h"
 #include "kefu/model_format.h"
@@ -129,9 +134,13 @@ void kf_classifier_free(struct kf_classifier *c)
     for (uint32_t i = 0; c->labels && i < c->nclass; i++)
         kf_free(c->labels[i]);
     kf_free(c->labels);
-    kf_free(c->hash);
-    kf_free(c->w);
-    kf_free(c->bias);
+    if (c->map != NULL) {
+        munmap(c->map, c->map_len); /* hash, w and bias point into it */
+    } else {
+        kf_free(c->hash);
+        kf_free(c->w);
+        kf_free(c->bias);
+    }
     kf_free(c->table);
     kf_t2s_free(c->own_t2s);
     kf_free(c);
@@ -238,74 +247,103 @@ const char *kf_classifier_decide(const struct kf_classifier *c, const struct kf_
     return c->labels[top[0].label];
 }
 
-/* ---- writing ----------------------------------------------------------- */
+/* ---- checksum --------------------------------------------------------- */
 
-struct wbuf {
-    FILE *f;
-    uint64_t sum;
-    int bad;
-};
-
-static void w_bytes(struct wbuf *w, const void *p, size_t n)
+/* FNV-1a over 64-bit little-endian words (a zero-padded last word): eight
+ * times fewer steps than byte-wise FNV, which was half of loading a
+ * CLINC150-sized model (35 MB). */
+static uint64_t classifier__checksum(const unsigned char *p, size_t n)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        w->sum ^= b[i];
-        w->sum *= 1099511628211ULL;
+    uint64_t h = 14695981039346656037ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
     }
-    if (fwrite(p, 1, n, w->f) != n)
-        w->bad = 1;
+    if (i < n) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, n - i);
+        h = (h ^ w) * 1099511628211ULL;
+    }
+    return h;
 }
 
-static void w_u32(struct wbuf *w, uint32_t v) { w_bytes(w, &v, 4); }
-static void w_u64(struct wbuf *w, uint64_t v) { w_bytes(w, &v, 8); }
+/* ---- writing ----------------------------------------------------------- */
 
-static void w_str(struct wbuf *w, const char *s)
+static void w_bytes(struct kf_buf *b, int *bad, const void *p, size_t n)
 {
-    w_u32(w, (uint32_t)strlen(s));
-    w_bytes(w, s, strlen(s));
+    if (kf_buf_append(b, p, n) != KF_OK)
+        *bad = 1;
+}
+
+static void w_u32(struct kf_buf *b, int *bad, uint32_t v) { w_bytes(b, bad, &v, 4); }
+static void w_u64(struct kf_buf *b, int *bad, uint64_t v) { w_bytes(b, bad, &v, 8); }
+
+/* Zero bytes so that a block header (u32 tag + u64 length) written next
+ * leaves its data 8-byte aligned in the file (and in a mapping of it). */
+static void w_pad(struct kf_buf *b, int *bad)
+{
+    static const char zero[8];
+    w_bytes(b, bad, zero, (8 - (b->len + 12) % 8) % 8);
+}
+
+static void w_str(struct kf_buf *b, int *bad, const char *s)
+{
+    w_u32(b, bad, (uint32_t)strlen(s));
+    w_bytes(b, bad, s, strlen(s));
 }
 
 int kf_classifier_save(const struct kf_classifier *c, const char *path, struct kf_err *err)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL)
-        return kf_errorf(err, KF_EIO, "%s: %s", tmp, strerror(errno));
-    struct wbuf w = {.f = f, .sum = 14695981039346656037ULL};
-    w_bytes(&w, KF_MODEL_MAGIC, 8);
-    w_u32(&w, KF_MODEL_VERSION);
-    w_u32(&w, (uint32_t)c->nmeta);
+    struct kf_buf b;
+    kf_buf_init(&b, (size_t)KF_MODEL_MAX_BYTES);
+    int bad = 0;
+    w_bytes(&b, &bad, KF_MODEL_MAGIC, 8);
+    w_u32(&b, &bad, KF_MODEL_VERSION);
+    w_u32(&b, &bad, (uint32_t)c->nmeta);
     for (size_t i = 0; i < c->nmeta; i++) {
-        w_str(&w, c->meta_key[i]);
-        w_str(&w, c->meta_val[i]);
+        w_str(&b, &bad, c->meta_key[i]);
+        w_str(&b, &bad, c->meta_val[i]);
     }
     uint64_t lablen = 4;
     for (uint32_t i = 0; i < c->nclass; i++)
         lablen += 4 + strlen(c->labels[i]);
-    w_u32(&w, KF_MODEL_TAG('L', 'A', 'B', 'L'));
-    w_u64(&w, lablen);
-    w_u32(&w, c->nclass);
+    w_pad(&b, &bad);
+    w_u32(&b, &bad, KF_MODEL_TAG('L', 'A', 'B', 'L'));
+    w_u64(&b, &bad, lablen);
+    w_u32(&b, &bad, c->nclass);
     for (uint32_t i = 0; i < c->nclass; i++)
-        w_str(&w, c->labels[i]);
-    w_u32(&w, KF_MODEL_TAG('H', 'A', 'S', 'H'));
-    w_u64(&w, (uint64_t)c->nfeat * 8);
-    w_bytes(&w, c->hash, (size_t)c->nfeat * 8);
-    w_u32(&w, KF_MODEL_TAG('W', 'G', 'H', 'T'));
-    w_u64(&w, (uint64_t)c->nfeat * c->nclass * 4);
-    w_bytes(&w, c->w, (size_t)c->nfeat * c->nclass * 4);
-    w_u32(&w, KF_MODEL_TAG('B', 'I', 'A', 'S'));
-    w_u64(&w, (uint64_t)c->nclass * 4);
-    w_bytes(&w, c->bias, (size_t)c->nclass * 4);
-    uint64_t sum = w.sum;
-    if (fwrite(&sum, 8, 1, f) != 1)
-        w.bad = 1;
-    if (fclose(f) != 0)
-        w.bad = 1;
-    if (w.bad || rename(tmp, path) != 0) {
+        w_str(&b, &bad, c->labels[i]);
+    w_pad(&b, &bad);
+    w_u32(&b, &bad, KF_MODEL_TAG('H', 'A', 'S', 'H'));
+    w_u64(&b, &bad, (uint64_t)c->nfeat * 8);
+    w_bytes(&b, &bad, c->hash, (size_t)c->nfeat * 8);
+    w_pad(&b, &bad);
+    w_u32(&b, &bad, KF_MODEL_TAG('W', 'G', 'H', 'T'));
+    w_u64(&b, &bad, (uint64_t)c->nfeat * c->nclass * 4);
+    w_bytes(&b, &bad, c->w, (size_t)c->nfeat * c->nclass * 4);
+    w_pad(&b, &bad);
+    w_u32(&b, &bad, KF_MODEL_TAG('B', 'I', 'A', 'S'));
+    w_u64(&b, &bad, (uint64_t)c->nclass * 4);
+    w_bytes(&b, &bad, c->bias, (size_t)c->nclass * 4);
+    if (!bad)
+        w_u64(&b, &bad, classifier__checksum((const unsigned char *)b.data, b.len));
+    if (bad) {
+        kf_buf_release(&b);
+        return kf_errorf(err, KF_ETOOBIG, "%s: model too large or out of memory", path);
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL && fwrite(b.data, 1, b.len, f) == b.len;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    kf_buf_release(&b);
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
         remove(tmp);
-        return kf_errorf(err, KF_EIO, "%s: cannot write: %s", path, strerror(errno));
+        return kf_errorf(err, KF_EIO, "%s: cannot write: %s", path, strerror(e));
     }
     return KF_OK;
 }
@@ -326,6 +364,13 @@ static const void *r_bytes(struct rbuf *r, size_t n)
     const void *at = r->p;
     r->p += n;
     return at;
+}
+
+/* Skip the writer's padding before a block header (see w_pad). */
+static void r_pad(struct rbuf *r, const unsigned char *base)
+{
+    size_t off = (size_t)(r->p - base);
+    r_bytes(r, (8 - (off + 12) % 8) % 8);
 }
 
 static uint32_t r_u32(struct rbuf *r)
@@ -367,11 +412,7 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
 #define BAD(...) return kf_errorf(err, KF_EPARSE, __VA_ARGS__)
     if (len < 24 || memcmp(data, KF_MODEL_MAGIC, 8) != 0)
         BAD("%s: not a kefu model file (bad magic)", path);
-    uint64_t sum = 14695981039346656037ULL, stored;
-    for (size_t i = 0; i < len - 8; i++) {
-        sum ^= data[i];
-        sum *= 1099511628211ULL;
-    }
+    uint64_t sum = classifier__checksum(data, len - 8), stored;
     memcpy(&stored, data + len - 8, 8);
     struct rbuf r = {data + 8, data + len - 8, 0};
     uint32_t version = r_u32(&r);
@@ -400,6 +441,7 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
     if (fs == NULL || kf__features_parse(fs, &c->fp) != KF_OK)
         BAD("%s: unknown feature settings '%s'", path, fs ? fs : "");
 
+    r_pad(&r, data);
     if (r_u32(&r) != KF_MODEL_TAG('L', 'A', 'B', 'L'))
         BAD("%s: missing LABL block", path);
     r_u64(&r);
@@ -413,6 +455,7 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
         if ((c->labels[i] = r_str(&r, 256)) == NULL)
             BAD("%s: bad label %u", path, i);
 
+    r_pad(&r, data);
     if (r_u32(&r) != KF_MODEL_TAG('H', 'A', 'S', 'H'))
         BAD("%s: missing HASH block", path);
     uint64_t hl = r_u64(&r);
@@ -420,6 +463,7 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
         BAD("%s: bad HASH block length", path);
     c->nfeat = (uint32_t)(hl / 8);
     const void *hp = r_bytes(&r, hl);
+    r_pad(&r, data);
     if (r_u32(&r) != KF_MODEL_TAG('W', 'G', 'H', 'T'))
         BAD("%s: missing WGHT block", path);
     uint64_t wl = r_u64(&r);
@@ -427,19 +471,19 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
         BAD("%s: WGHT block has %llu bytes, expected %u features × %u labels", path,
             (unsigned long long)wl, c->nfeat, c->nclass);
     const void *wp = r_bytes(&r, wl);
+    r_pad(&r, data);
     if (r_u32(&r) != KF_MODEL_TAG('B', 'I', 'A', 'S') || r_u64(&r) != (uint64_t)c->nclass * 4)
         BAD("%s: bad BIAS block", path);
     const void *bp = r_bytes(&r, (size_t)c->nclass * 4);
     if (r.bad || hp == NULL || wp == NULL || bp == NULL)
         BAD("%s: truncated", path);
-    c->hash = kf_malloc(hl ? hl : 1);
-    c->w = kf_malloc(wl ? wl : 1);
-    c->bias = kf_malloc((size_t)c->nclass * 4);
-    if (c->hash == NULL || c->w == NULL || c->bias == NULL)
-        return kf_errorf(err, KF_ENOMEM, "out of memory");
-    memcpy(c->hash, hp, hl);
-    memcpy(c->w, wp, wl);
-    memcpy(c->bias, bp, (size_t)c->nclass * 4);
+    /* blocks are 8-byte aligned in the file (w_pad) and the mapping is page
+     * aligned: use them in place */
+    if (((uintptr_t)hp | (uintptr_t)wp | (uintptr_t)bp) % 8 != 0)
+        BAD("%s: blocks not aligned", path);
+    c->hash = (uint64_t *)hp;
+    c->w = (float *)wp;
+    c->bias = (float *)bp;
     for (uint32_t i = 1; i < c->nfeat; i++)
         if (c->hash[i] <= c->hash[i - 1])
             BAD("%s: feature hashes out of order", path);
@@ -473,31 +517,39 @@ int kf_classifier_load_with(const char *path, const struct kf_t2s *t2s,
                             struct kf_classifier **out, struct kf_err *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return kf_errorf(err, KF_EIO, "%s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return kf_errorf(err, KF_EIO, "%s: cannot seek", path);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return kf_errorf(err, KF_EIO, "%s: not a regular file", path);
     }
-    long size = ftell(f);
-    rewind(f);
-    if (size < 0 || (unsigned long long)size > KF_MODEL_MAX_BYTES) {
-        fclose(f);
+    if ((unsigned long long)sb.st_size > KF_MODEL_MAX_BYTES) {
+        close(fd);
         return kf_errorf(err, KF_ETOOBIG, "%s: model file too large", path);
     }
-    unsigned char *data = kf_malloc((size_t)size + 1);
-    if (data == NULL) {
-        fclose(f);
+    struct kf_classifier *c = kf_calloc(1, sizeof *c);
+    if (c == NULL) {
+        close(fd);
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     }
-    size_t got = fread(data, 1, (size_t)size, f);
-    fclose(f);
-    struct kf_classifier *c = kf_calloc(1, sizeof *c);
-    int rc = c == NULL ? kf_errorf(err, KF_ENOMEM, "out of memory")
-             : got != (size_t)size ? kf_errorf(err, KF_EIO, "%s: short read", path)
-                                   : classifier__parse(c, data, got, path, err);
-    kf_free(data);
+    int rc = KF_OK;
+    size_t len = (size_t)sb.st_size;
+    if (len == 0) {
+        rc = classifier__parse(c, (const unsigned char *)"", 0, path, err);
+    } else {
+        /* one mapping, read ahead in bulk; the weights are used in place */
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = kf_errorf(err, KF_EIO, "%s: cannot map: %s", path, strerror(errno));
+        } else {
+            c->map = m;
+            c->map_len = len;
+            rc = classifier__parse(c, m, len, path, err);
+        }
+    }
+    close(fd);
     if (rc == KF_OK && c->fp.t2s) {
         if (t2s != NULL)
             c->fp.t2s_table = t2s;

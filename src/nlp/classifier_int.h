@@ -22,6 +22,8 @@ struct kf_classifier {
     uint64_t *hash; /* ascending */
     float *w;       /* nfeat * nclass */
     float *bias;    /* nclass */
+    void *map;      /* a loaded model's file mapping (hash, w, bias point into it) */
+    size_t map_len;
     int oos;        /* label index of the oos label, or -1 */
     double oos_threshold;
     struct kf_t2s *own_t2s; /* the table fp.t2s_table points to, when we made it */
