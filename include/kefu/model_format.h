@@ -1,5 +1,6 @@
 /*
- * model_format.h — kefu's model file format (".kfm"), version 1.
+ * model_format.h — kefu's model file format (".kfm"), version 2 (25 Nov 2026:
+ * version 1 had no block alignment and a byte-wise checksum).
  *
  * A model file is self-describing and checked as a whole before use:
  *
@@ -37,7 +38,7 @@
 #define KEFU_MODEL_FORMAT_H
 
 #define KF_MODEL_MAGIC "KEFUMDL"
-#define KF_MODEL_VERSION 1u
+#define KF_MODEL_VERSION 2u
 #define KF_MODEL_TAG(a, b, c, d) \
     ((unsigned)(a) | ((unsigned)(b) << 8) | ((unsigned)(c) << 16) | ((unsigned)(d) << 24))
 #define KF_MODEL_MAX_BYTES ((unsigned long long)1 << 31)

@@ -140,6 +140,14 @@ int kf_nlu_open(struct kf_nlu_params p, struct kf_nlu **out, struct kf_err *err)
         }
         if (rc == KF_OK)
             rc = kf_classifier_load_with(model, nlu->t2s, &nlu->model[i], err);
+        if (rc == KF_EPARSE && !stale) {
+            /* an unreadable model (older format, damaged): its data is here,
+             * so build it again rather than refuse to start */
+            KF_WARN(p.log, "nlu", "%s; training it again", err ? err->msg : model);
+            rc = nlu__train(tasks[i], data, model, p.threads, nlu->t2s, p.log, err);
+            if (rc == KF_OK)
+                rc = kf_classifier_load_with(model, nlu->t2s, &nlu->model[i], err);
+        }
         if (rc != KF_OK)
             kf_err_prefix(err, "nlu %s", tasks[i]);
     }

@@ -106,6 +106,18 @@ static void test_train_on_first_open_then_reuse(void **state)
     assert_int_equal(kf_nlu_open(p, &nlu, &err), KF_OK);
     assert_true(mtime("intent") != future.modtime);
     kf_nlu_free(nlu);
+
+    /* a damaged (or older-format) model is rebuilt, not fatal */
+    FILE *f = fopen(mp, "r+b");
+    assert_non_null(f);
+    fputs("garbage!", f);
+    fclose(f);
+    struct utimbuf far = {time(NULL) + 3000, time(NULL) + 3000};
+    assert_int_equal(utime(mp, &far), 0); /* fresh by its time: only the content is bad */
+    assert_int_equal(kf_nlu_open(p, &nlu, &err), KF_OK);
+    assert_int_equal(kf_nlu_parse(nlu, "I want a refund!", 16, a, &r, &err), KF_OK);
+    assert_string_equal(r.intent, "refund");
+    kf_nlu_free(nlu);
     kf_arena_free(a);
 }
 
