@@ -74,10 +74,11 @@ int cmd_serve(int argc, char **argv)
     printf("listening on %s\n"
            "  web chat     %s/\n"
            "  JSON API     %s/api/v1/conversations   (docs/api.md)\n"
+           "  NLU parse    %s/api/v1/nlu/parse\n"
            "  Rasa REST    %s/webhooks/rest/webhook\n"
            "  health       %s/healthz  %s/readyz\n"
            "bot '%s' from %s, database %s. Ctrl-C stops.\n",
-           base, base, base, base, base, base, kf_bot_name(kf_engine_bot(engine)), cfg.bot_path,
+           base, base, base, base, base, base, base, kf_bot_name(kf_engine_bot(engine)), cfg.bot_path,
            cfg.db_path);
     fflush(stdout);
 
