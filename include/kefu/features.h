@@ -51,4 +51,9 @@ struct kf_fvec {
 int kf_features_extract(const char *text, size_t len, const struct kf_feature_params *p,
                         struct kf_arena *a, struct kf_fvec *out, struct kf_err *err);
 
+/* The same for text already normalised with the params' t2s setting (lets a
+ * caller that normalised once skip doing it again). */
+int kf_features_from_normalized(const char *norm, size_t len, const struct kf_feature_params *p,
+                                struct kf_arena *a, struct kf_fvec *out, struct kf_err *err);
+
 #endif

@@ -148,6 +148,14 @@ int kf_features_extract(const char *text, size_t len, const struct kf_feature_pa
     int rc = kf_text_normalize_t2s(text, len, p->t2s ? p->t2s_table : NULL, a, &norm, &nlen, err);
     if (rc != KF_OK)
         return rc;
+    return kf_features_from_normalized(norm, nlen, p, a, out, err);
+}
+
+int kf_features_from_normalized(const char *norm, size_t nlen, const struct kf_feature_params *p,
+                                struct kf_arena *a, struct kf_fvec *out, struct kf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
 
     /* tokens */
     struct token *tok = kf_arena_alloc(a, MAX_TOKENS * sizeof *tok);

@@ -171,12 +171,15 @@ static double nlu__prob_of(const struct kf_classifier *c, const struct kf_predic
 /* Rank a model's labels, sharing the feature extraction between models
  * whose feature settings are the same. */
 static int nlu__predict(const struct kf_classifier *c, const char *text, size_t len,
-                        struct kf_arena *a, struct kf_fvec *cache, const struct kf_feature_params **cached,
-                        struct kf_prediction *top, size_t max, size_t *n, struct kf_err *err)
+                        const char *norm, size_t nlen, struct kf_arena *a, struct kf_fvec *cache,
+                        const struct kf_feature_params **cached, struct kf_prediction *top,
+                        size_t max, size_t *n, struct kf_err *err)
 {
     const struct kf_feature_params *fp = kf_classifier_features(c);
     if (*cached == NULL || memcmp(*cached, fp, sizeof *fp) != 0) {
-        int rc = kf_features_extract(text, len, fp, a, cache, err);
+        /* the pipeline normalised with t2s already: reuse it for t2s models */
+        int rc = fp->t2s ? kf_features_from_normalized(norm, nlen, fp, a, cache, err)
+                         : kf_features_extract(text, len, fp, a, cache, err);
         if (rc != KF_OK)
             return rc;
         *cached = fp;
@@ -203,7 +206,7 @@ int kf_nlu_parse(const struct kf_nlu *nlu, const char *text, size_t len, struct 
     const struct kf_feature_params *xp = NULL;
     const struct kf_classifier *c = nlu->model[0];
     if (c != NULL) {
-        rc = nlu__predict(c, text, len, a, &x, &xp, top, KF_NLU_TOP, &n, err);
+        rc = nlu__predict(c, text, len, norm, nlen, a, &x, &xp, top, KF_NLU_TOP, &n, err);
         if (rc != KF_OK)
             return rc;
         for (size_t i = 0; i < n; i++)
@@ -214,20 +217,20 @@ int kf_nlu_parse(const struct kf_nlu *nlu, const char *text, size_t len, struct 
         out->intent_confidence = n ? top[0].prob : 0;
     }
     if ((c = nlu->model[1]) != NULL) {
-        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+        if ((rc = nlu__predict(c, text, len, norm, nlen, a, &x, &xp, top, 64, &n, err)) != KF_OK)
             return rc;
         out->sentiment = n ? kf_classifier_label(c, (size_t)top[0].label) : "";
         out->sentiment_score =
             nlu__prob_of(c, top, n, "positive") - nlu__prob_of(c, top, n, "negative");
     }
     if ((c = nlu->model[2]) != NULL) {
-        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+        if ((rc = nlu__predict(c, text, len, norm, nlen, a, &x, &xp, top, 64, &n, err)) != KF_OK)
             return rc;
         out->anger = nlu__prob_of(c, top, n, "angry");
         out->angry = out->anger >= 0.5;
     }
     if ((c = nlu->model[3]) != NULL) {
-        if ((rc = nlu__predict(c, text, len, a, &x, &xp, top, 64, &n, err)) != KF_OK)
+        if ((rc = nlu__predict(c, text, len, norm, nlen, a, &x, &xp, top, 64, &n, err)) != KF_OK)
             return rc;
         out->spam = nlu__prob_of(c, top, n, "spam");
         out->is_spam = out->spam >= 0.5;
