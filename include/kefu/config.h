@@ -33,6 +33,8 @@ struct kf_config {
     /* bot */
     char bot_path[KF_CONFIG_STR_MAX];
     char model_dir[KF_CONFIG_STR_MAX]; /* nlu.model_dir */
+    /* privacy */
+    char pii_mask[128]; /* privacy.mask: "id_card,bank_card,phone,email" or "none" */
     /* log */
     char log_level[16];
     char log_format[16];

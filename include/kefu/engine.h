@@ -33,6 +33,8 @@ struct kf_engine_params {
     int pool_size;
     const char *bot_path;
     const char *model_dir; /* models of the bot's NLU go to MODEL_DIR/BOT_NAME */
+    unsigned pii_types;    /* pii.h types masked before anything is stored or
+                            * analysed; default KF_PII_ALL */
     int train_threads;
     struct kf_log *log; /* borrowed; may be NULL */
 };
@@ -74,7 +76,12 @@ struct kf_turn {
     int handoff;
 };
 
-/* One customer message → the bot's replies, committed. lang NULL: the
+/* The text with the engine's PII policy applied (pii.h), in the arena. */
+int kf_engine_mask(const struct kf_engine *e, const char *text, size_t len, struct kf_arena *a,
+                   char **out, size_t *out_len, struct kf_err *err);
+
+/* One customer message → the bot's replies, committed. The text is masked
+ * (kf_engine_mask) first: only the masked form is analysed and stored. lang NULL: the
  * language detected in the text if the bot speaks it, else the
  * conversation's. Errors: KF_ENOTFOUND (conversation), KF_EINVAL (empty or
  * too long text), KF_EUTF8. */

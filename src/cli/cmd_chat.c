@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "kefu/arena.h"
 #include "kefu/engine.h"
+#include "kefu/pii.h"
 
 struct chat_opts {
     char lang[8];
@@ -131,8 +132,13 @@ int cmd_chat(int argc, char **argv)
     ep.pool_size = 1;
     ep.bot_path = cfg.bot_path;
     ep.model_dir = cfg.model_dir;
-    ep.log = NULL; /* keep the terminal for the conversation */
     struct kf_err err = {0};
+    if (kf_pii_parse_types(cfg.pii_mask, &ep.pii_types, &err) != KF_OK) {
+        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
+        kf_log_free(log);
+        return 2;
+    }
+    ep.log = NULL; /* keep the terminal for the conversation */
     if (kf_engine_new(ep, &c.engine, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);
         kf_log_free(log);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "kefu/engine.h"
+#include "kefu/pii.h"
 #include "kefu/server.h"
 
 static void serve_help(void)
@@ -44,9 +45,14 @@ int cmd_serve(int argc, char **argv)
     ep.pool_size = (int)cfg.threads + 2;
     ep.bot_path = cfg.bot_path;
     ep.model_dir = cfg.model_dir;
+    struct kf_err err = {0};
+    if (kf_pii_parse_types(cfg.pii_mask, &ep.pii_types, &err) != KF_OK) {
+        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
+        kf_log_free(log);
+        return 2;
+    }
     ep.log = log;
     struct kf_engine *engine = NULL;
-    struct kf_err err = {0};
     if (kf_engine_new(ep, &engine, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);
         kf_log_free(log);

@@ -43,6 +43,8 @@ static const struct cfg_key cfg_keys[] = {
     {"bot.path", CFG_STR, OFF(bot_path), SZ(bot_path), 0, 0, NULL, "bot definition folder"},
     {"nlu.model_dir", CFG_STR, OFF(model_dir), SZ(model_dir), 0, 0, NULL,
      "where trained NLU models are kept (one folder per bot)"},
+    {"privacy.mask", CFG_STR, OFF(pii_mask), SZ(pii_mask), 0, 0, NULL,
+     "PII masked before storing/analysing: id_card,bank_card,phone,email or none"},
     {"log.level", CFG_ENUM, OFF(log_level), SZ(log_level), 0, 0, "debug|info|warn|error|off",
      "log level"},
     {"log.format", CFG_ENUM, OFF(log_format), SZ(log_format), 0, 0, "text|json",
@@ -64,6 +66,7 @@ struct kf_config kf_config_default(void)
     snprintf(c.synchronous, sizeof c.synchronous, "full");
     snprintf(c.bot_path, sizeof c.bot_path, "bots/demo-shop");
     snprintf(c.model_dir, sizeof c.model_dir, "var/models");
+    snprintf(c.pii_mask, sizeof c.pii_mask, "id_card,bank_card,phone,email");
     snprintf(c.log_level, sizeof c.log_level, "info");
     snprintf(c.log_format, sizeof c.log_format, "text");
     return c;

@@ -9,10 +9,12 @@
 
 #include "kefu/dialog.h"
 #include "kefu/mem.h"
+#include "kefu/pii.h"
 #include "kefu/text.h"
 #include "kefu/utf8.h"
 
 struct kf_engine {
+    unsigned pii_types;
     struct kf_store *store;
     struct kf_bot *bot;
     struct kf_nlu *nlu;
@@ -26,6 +28,7 @@ struct kf_engine_params kf_engine_default_params(void)
                                      .pool_size = 4,
                                      .bot_path = "bots/demo-shop",
                                      .model_dir = "var/models",
+                                     .pii_types = KF_PII_ALL,
                                      .train_threads = 2};
 }
 
@@ -36,6 +39,7 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     if (e == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     e->log = p.log;
+    e->pii_types = p.pii_types;
     int rc = kf_bot_load(p.bot_path, &e->bot, err);
     if (rc == KF_OK) {
         char data[4096], models[4096];
@@ -169,6 +173,12 @@ int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, s
     return kf_engine_start(e, req, a, conv, NULL, err);
 }
 
+int kf_engine_mask(const struct kf_engine *e, const char *text, size_t len, struct kf_arena *a,
+                   char **out, size_t *out_len, struct kf_err *err)
+{
+    return kf_pii_mask(text, len, e->pii_types, a, out, out_len, NULL, err);
+}
+
 int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
                    const char *lang, struct kf_arena *a, struct kf_turn *out, struct kf_err *err)
 {
@@ -196,9 +206,11 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
         lang = kf_bot_lang_index(e->bot, guess) >= 0 ? guess : conv.lang;
     }
     lang = kf_arena_strdup(a, lang);
-    char *copy = kf_arena_strndup(a, text, len);
-    if (lang == NULL || copy == NULL)
+    char *copy; /* from here on only the masked text exists */
+    if (lang == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
+    if ((rc = kf_engine_mask(e, text, len, a, &copy, &len, err)) != KF_OK)
+        return rc;
 
     struct kf_nlu_result nlu;
     if ((rc = kf_nlu_parse(e->nlu, copy, len, a, &nlu, err)) != KF_OK)

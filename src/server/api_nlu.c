@@ -9,7 +9,7 @@
  *    "spam": {"score", "is_spam"},
  *    "entities": []}
  * Parts whose model the bot has no data for are omitted. Stateless: nothing
- * is stored.
+ * is stored. PII is masked first (privacy.mask): "text" is the masked text.
  */
 #include <string.h>
 
@@ -38,13 +38,16 @@ void api_nlu_parse(struct http_req *r, struct http_resp *out)
     }
     struct kf_nlu_result res;
     struct kf_err err = {0};
-    int rc = kf_nlu_parse(kf_engine_nlu(r->srv->p.engine), json_string_value(text), len,
-                          r->arena, &res, &err);
+    char *masked; /* PII never reaches the models or the reply (pii.h) */
+    int rc = kf_engine_mask(r->srv->p.engine, json_string_value(text), len, r->arena, &masked,
+                            &len, &err);
+    if (rc == KF_OK)
+        rc = kf_nlu_parse(kf_engine_nlu(r->srv->p.engine), masked, len, r->arena, &res, &err);
     if (rc != KF_OK) {
         http_engine_error(r, out, rc == KF_EUTF8 ? KF_EINVAL : rc, &err);
         goto done;
     }
-    json_t *o = json_pack("{s:O,s:s,s:s,s:[]}", "text", text, "normalized", res.normalized,
+    json_t *o = json_pack("{s:s,s:s,s:s,s:[]}", "text", masked, "normalized", res.normalized,
                           "lang", res.lang, "entities");
     if (res.intent[0] != '\0') {
         json_object_set_new(o, "intent", json_pack("{s:s,s:f}", "name", res.intent, "confidence",

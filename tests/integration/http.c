@@ -449,6 +449,46 @@ static void test_turns_record_nlu(void **state)
     free(id);
 }
 
+/* Raw PII must not reach the database (main file or WAL), the replies, or
+ * the NLU endpoint; the masked form does. */
+static int file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    static char buf[8 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return memmem(buf, n, needle, strlen(needle)) != NULL;
+}
+
+static void test_pii_is_masked_before_storage(void **state)
+{
+    (void)state;
+    char *id = start_conversation("zh");
+    json_t *r = say(id, "我的手机13812345678,身份证11010519491231002X,邮箱 zhang.san@example.com", 200);
+    const char *stored = json_string_value(json_object_get(json_object_get(r, "message"), "text"));
+    assert_string_equal(stored, "我的手机138****5678,身份证110105********002X,邮箱 z********@example.com");
+    json_decref(r);
+    long status;
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse", "{\"text\":\"card 4111 1111 1111 1111\"}",
+                &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(r, "text")), "card **** **** **** 1111");
+    assert_null(strstr(json_string_value(json_object_get(r, "normalized")), "4111 1111"));
+    json_decref(r);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", E.db);
+    const char *raw[] = {"13812345678", "11010519491231002X", "zhang.san@example.com"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_false(file_contains(E.db, raw[i]));
+        assert_false(file_contains(wal, raw[i]));
+    }
+    /* the masked text is there (so the check above can see the data at all) */
+    assert_true(file_contains(E.db, "138****5678") || file_contains(wal, "138****5678"));
+    free(id);
+}
+
 static void test_static_files(void **state)
 {
     (void)state;
@@ -479,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_nlu_parse),
         cmocka_unit_test(test_turns_record_nlu),
+        cmocka_unit_test(test_pii_is_masked_before_storage),
         cmocka_unit_test(test_static_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
