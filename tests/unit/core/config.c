@@ -343,7 +343,7 @@ static void test_describe(void **state)
     const char *keys[] = {"server.host",  "server.port",       "server.threads",
                           "server.max_body", "server.web_root", "store.path",
                           "store.synchronous", "bot.path",      "nlu.model_dir",
-                          "log.level",         "log.format"};
+                          "privacy.mask",      "log.level",     "log.format"};
     size_t nkeys = sizeof keys / sizeof keys[0];
     int lines = 0;
     for (const char *p = out; *p; p++)
