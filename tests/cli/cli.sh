@@ -29,6 +29,7 @@ expect "version --help" 0 'Usage: kefu version' -- "$bin" version --help
 expect "unknown flag" 2 "Try '.*--help'" -- "$bin" serve --frobnicate
 expect "bad port flag" 2 'port: 70000 is out of range' -- "$bin" serve --port 70000
 expect "bad --set" 2 "unknown setting 'server.nope'" -- "$bin" serve --set server.nope=1
+expect "bad privacy.mask" 2 "unknown PII type 'passport'" -- "$bin" serve --set privacy.mask=phone,passport
 expect "bad enum" 2 "log.level: 'loud' is not one of" -- "$bin" serve --log-level loud
 
 # config file errors name the file and the line
