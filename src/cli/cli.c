@@ -4,6 +4,8 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "kefu/engine.h"
+#include "kefu/pii.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,4 +139,29 @@ struct kf_log *cli_log_new(const struct kf_config *cfg)
     lp.level = (enum kf_log_level)kf_log_level_parse(cfg->log_level);
     lp.format = (enum kf_log_format)kf_log_format_parse(cfg->log_format);
     return kf_log_new(lp);
+}
+
+struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, struct kf_log *log,
+                                  int *exit_code)
+{
+    struct kf_engine_params ep = kf_engine_default_params();
+    ep.db_path = cfg->db_path;
+    ep.synchronous_full = strcmp(cfg->synchronous, "full") == 0;
+    ep.pool_size = pool_size;
+    ep.bot_path = cfg->bot_path;
+    ep.model_dir = cfg->model_dir;
+    ep.log = log;
+    struct kf_err err = {0};
+    if (kf_pii_parse_types(cfg->pii_mask, &ep.pii_types, &err) != KF_OK) {
+        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
+        *exit_code = 2;
+        return NULL;
+    }
+    struct kf_engine *e = NULL;
+    if (kf_engine_new(ep, &e, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        *exit_code = 1;
+        return NULL;
+    }
+    return e;
 }

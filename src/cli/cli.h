@@ -31,6 +31,13 @@ int cli_parse(int argc, char **argv, const char *extra_short, const struct optio
 
 void cli_help_common(void);
 
+/* The engine the settings describe (store, bot, NLU models, PII policy),
+ * with pool_size store connections; log may be NULL. On failure prints the
+ * reason and returns NULL with *exit_code 2 (bad setting) or 1. */
+struct kf_engine;
+struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, struct kf_log *log,
+                                  int *exit_code);
+
 /* A logger for the configured level/format, writing to stderr. */
 struct kf_log *cli_log_new(const struct kf_config *cfg);
 

@@ -16,7 +16,6 @@
 #include "cli.h"
 #include "kefu/arena.h"
 #include "kefu/engine.h"
-#include "kefu/pii.h"
 
 struct chat_opts {
     char lang[8];
@@ -125,30 +124,15 @@ int cmd_chat(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
 
-    struct kf_log *log = cli_log_new(&cfg);
-    struct kf_engine_params ep = kf_engine_default_params();
-    ep.db_path = cfg.db_path;
-    ep.synchronous_full = strcmp(cfg.synchronous, "full") == 0;
-    ep.pool_size = 1;
-    ep.bot_path = cfg.bot_path;
-    ep.model_dir = cfg.model_dir;
+    /* no log: the terminal is for the conversation */
+    c.engine = cli_engine_open(&cfg, 1, NULL, &rc);
+    if (c.engine == NULL)
+        return rc;
     struct kf_err err = {0};
-    if (kf_pii_parse_types(cfg.pii_mask, &ep.pii_types, &err) != KF_OK) {
-        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
-        kf_log_free(log);
-        return 2;
-    }
-    ep.log = NULL; /* keep the terminal for the conversation */
-    if (kf_engine_new(ep, &c.engine, &err) != KF_OK) {
-        fprintf(stderr, "kefu: %s\n", err.msg);
-        kf_log_free(log);
-        return 1;
-    }
     if (c.opts.lang[0] && kf_bot_lang_index(kf_engine_bot(c.engine), c.opts.lang) < 0) {
         fprintf(stderr, "kefu: --lang: '%s' is not a language of bot '%s'\n", c.opts.lang,
                 kf_bot_name(kf_engine_bot(c.engine)));
         kf_engine_free(c.engine);
-        kf_log_free(log);
         return 2;
     }
     c.tty = isatty(0) && isatty(1);
@@ -215,6 +199,5 @@ int cmd_chat(int argc, char **argv)
     chat__clear_qr(&c);
     kf_arena_free(a);
     kf_engine_free(c.engine);
-    kf_log_free(log);
     return rc;
 }

@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "kefu/engine.h"
-#include "kefu/pii.h"
 #include "kefu/server.h"
 
 static void serve_help(void)
@@ -39,25 +38,12 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct kf_log *log = cli_log_new(&cfg);
-    struct kf_engine_params ep = kf_engine_default_params();
-    ep.db_path = cfg.db_path;
-    ep.synchronous_full = strcmp(cfg.synchronous, "full") == 0;
-    ep.pool_size = (int)cfg.threads + 2;
-    ep.bot_path = cfg.bot_path;
-    ep.model_dir = cfg.model_dir;
+    struct kf_engine *engine = cli_engine_open(&cfg, (int)cfg.threads + 2, log, &rc);
+    if (engine == NULL) {
+        kf_log_free(log);
+        return rc;
+    }
     struct kf_err err = {0};
-    if (kf_pii_parse_types(cfg.pii_mask, &ep.pii_types, &err) != KF_OK) {
-        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
-        kf_log_free(log);
-        return 2;
-    }
-    ep.log = log;
-    struct kf_engine *engine = NULL;
-    if (kf_engine_new(ep, &engine, &err) != KF_OK) {
-        fprintf(stderr, "kefu: %s\n", err.msg);
-        kf_log_free(log);
-        return 1;
-    }
     struct kf_server_params sp = kf_server_default_params();
     sp.host = cfg.host;
     sp.port = (int)cfg.port;
