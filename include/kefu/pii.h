@@ -4,8 +4,10 @@
  * Detected, each with validation so ordinary numbers are left alone:
  *   id_card    mainland China resident ID: 17 digits + digit/X, a plausible
  *              birth date, and the ISO 7064 MOD 11-2 check character
- *   bank_card  13-19 digits (single spaces or dashes between groups allowed)
- *              that pass the Luhn check
+ *   bank_card  15-19 digits (single spaces or dashes between groups allowed)
+ *              with the length and prefix of a card scheme (UnionPay 62,
+ *              Visa, Mastercard, Amex, JCB, Discover) that pass the Luhn
+ *              check — Luhn alone would take one number in ten
  *   phone      CN mobile 1[3-9]xxxxxxxxx (optionally +86 / 86), or an
  *              international +CC number of 8-15 digits
  *   email      local@domain.tld

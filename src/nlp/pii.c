@@ -92,6 +92,22 @@ static int pii__luhn(const char *digits, size_t n)
     return sum % 10 == 0;
 }
 
+/* A card number: a length and issuer prefix of a real scheme, and Luhn.
+ * Luhn alone passes one random number in ten (order numbers, timestamps). */
+static int pii__card(const char *d, size_t n)
+{
+    int two = (d[0] - '0') * 10 + (d[1] - '0');
+    int four = two * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+    int known = (d[0] == '4' && (n == 16 || n == 19))                      /* Visa */
+                || (two >= 51 && two <= 55 && n == 16)                      /* Mastercard */
+                || (four >= 2221 && four <= 2720 && n == 16)                /* Mastercard 2-series */
+                || ((two == 34 || two == 37) && n == 15)                    /* Amex */
+                || (two == 35 && n >= 16 && n <= 19)                        /* JCB */
+                || (two == 62 && n >= 16 && n <= 19)                        /* UnionPay */
+                || ((two == 60 || two == 65) && n >= 16 && n <= 19);        /* Discover */
+    return known && pii__luhn(d, n);
+}
+
 static int pii__cn_mobile(const char *d, size_t n)
 {
     return n == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
@@ -143,8 +159,8 @@ static int pii__digits(const char *text, size_t len, size_t i, unsigned types,
             break;
         }
     }
-    if ((types & KF_PII_BANK_CARD) && nd >= 13 && nd <= 19 &&
-        (last_end >= len || !is_alnum(text[last_end])) && pii__luhn(digits, nd)) {
+    if ((types & KF_PII_BANK_CARD) && nd >= 15 && nd <= 19 &&
+        (last_end >= len || !is_alnum(text[last_end])) && pii__card(digits, nd)) {
         *m = (struct kf_pii_match){KF_PII_BANK_CARD, i, last_end};
         return 1;
     }

@@ -45,6 +45,9 @@ static void test_bank_cards(void **state)
     assert_string_equal(mask("card 4111 1111 1111 1111 thanks"), "card **** **** **** 1111 thanks");
     assert_string_equal(mask("4111-1111-1111-1111"), "****-****-****-1111");
     assert_string_equal(mask("4111 1111 1111 1112"), "4111 1111 1111 1112"); /* Luhn fails */
+    /* Luhn-valid numbers that are no card: a timestamp, an order number */
+    assert_string_equal(mask("ref 1795613859630"), "ref 1795613859630");
+    assert_string_equal(mask("order 2026110100000002"), "order 2026110100000002");
 }
 
 static void test_phones(void **state)
