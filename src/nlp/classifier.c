@@ -2,11 +2,6 @@
  * classifier.c — model files, loading and prediction (see classifier.h and
  * model_format.h). Training lives in train.c.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +12,7 @@
 #include "kefu/map.h"
 #include "kefu/mem.h"
 #include "kefu/model_format.h"
+#include "kfm_int.h"
 #include "kefu/t2s.h"
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -135,7 +131,7 @@ void kf_classifier_free(struct kf_classifier *c)
         kf_free(c->labels[i]);
     kf_free(c->labels);
     if (c->map != NULL) {
-        munmap(c->map, c->map_len); /* hash, w and bias point into it */
+        kf__kfm_unmap(c->map, c->map_len); /* hash, w and bias point into it */
     } else {
         kf_free(c->hash);
         kf_free(c->w);
@@ -247,193 +243,43 @@ const char *kf_classifier_decide(const struct kf_classifier *c, const struct kf_
     return c->labels[top[0].label];
 }
 
-/* ---- checksum --------------------------------------------------------- */
-
-/* FNV-1a over 64-bit little-endian words (a zero-padded last word): eight
- * times fewer steps than byte-wise FNV, which was half of loading a
- * CLINC150-sized model (35 MB). */
-static uint64_t classifier__checksum(const unsigned char *p, size_t n)
-{
-    uint64_t h = 14695981039346656037ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 1099511628211ULL;
-    }
-    if (i < n) {
-        uint64_t w = 0;
-        memcpy(&w, p + i, n - i);
-        h = (h ^ w) * 1099511628211ULL;
-    }
-    return h;
-}
-
-/* ---- writing ----------------------------------------------------------- */
-
-static void w_bytes(struct kf_buf *b, int *bad, const void *p, size_t n)
-{
-    if (kf_buf_append(b, p, n) != KF_OK)
-        *bad = 1;
-}
-
-static void w_u32(struct kf_buf *b, int *bad, uint32_t v) { w_bytes(b, bad, &v, 4); }
-static void w_u64(struct kf_buf *b, int *bad, uint64_t v) { w_bytes(b, bad, &v, 8); }
-
-/* Zero bytes so that a block header (u32 tag + u64 length) written next
- * leaves its data 8-byte aligned in the file (and in a mapping of it). */
-static void w_pad(struct kf_buf *b, int *bad)
-{
-    static const char zero[8];
-    w_bytes(b, bad, zero, (8 - (b->len + 12) % 8) % 8);
-}
-
-static void w_str(struct kf_buf *b, int *bad, const char *s)
-{
-    w_u32(b, bad, (uint32_t)strlen(s));
-    w_bytes(b, bad, s, strlen(s));
-}
+/* ---- model files (kfm_int.h) ------------------------------------------ */
 
 int kf_classifier_save(const struct kf_classifier *c, const char *path, struct kf_err *err)
 {
-    struct kf_buf b;
-    kf_buf_init(&b, (size_t)KF_MODEL_MAX_BYTES);
-    int bad = 0;
-    w_bytes(&b, &bad, KF_MODEL_MAGIC, 8);
-    w_u32(&b, &bad, KF_MODEL_VERSION);
-    w_u32(&b, &bad, (uint32_t)c->nmeta);
-    for (size_t i = 0; i < c->nmeta; i++) {
-        w_str(&b, &bad, c->meta_key[i]);
-        w_str(&b, &bad, c->meta_val[i]);
-    }
+    struct kfm_w w;
+    kf__kfm_w_init(&w);
+    kf__kfm_w_header(&w, c->meta_key, c->meta_val, c->nmeta);
     uint64_t lablen = 4;
     for (uint32_t i = 0; i < c->nclass; i++)
         lablen += 4 + strlen(c->labels[i]);
-    w_pad(&b, &bad);
-    w_u32(&b, &bad, KF_MODEL_TAG('L', 'A', 'B', 'L'));
-    w_u64(&b, &bad, lablen);
-    w_u32(&b, &bad, c->nclass);
+    kf__kfm_w_block_begin(&w, KF_MODEL_TAG('L', 'A', 'B', 'L'), lablen);
+    kf__kfm_w_u32(&w, c->nclass);
     for (uint32_t i = 0; i < c->nclass; i++)
-        w_str(&b, &bad, c->labels[i]);
-    w_pad(&b, &bad);
-    w_u32(&b, &bad, KF_MODEL_TAG('H', 'A', 'S', 'H'));
-    w_u64(&b, &bad, (uint64_t)c->nfeat * 8);
-    w_bytes(&b, &bad, c->hash, (size_t)c->nfeat * 8);
-    w_pad(&b, &bad);
-    w_u32(&b, &bad, KF_MODEL_TAG('W', 'G', 'H', 'T'));
-    w_u64(&b, &bad, (uint64_t)c->nfeat * c->nclass * 4);
-    w_bytes(&b, &bad, c->w, (size_t)c->nfeat * c->nclass * 4);
-    w_pad(&b, &bad);
-    w_u32(&b, &bad, KF_MODEL_TAG('B', 'I', 'A', 'S'));
-    w_u64(&b, &bad, (uint64_t)c->nclass * 4);
-    w_bytes(&b, &bad, c->bias, (size_t)c->nclass * 4);
-    if (!bad)
-        w_u64(&b, &bad, classifier__checksum((const unsigned char *)b.data, b.len));
-    if (bad) {
-        kf_buf_release(&b);
-        return kf_errorf(err, KF_ETOOBIG, "%s: model too large or out of memory", path);
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f != NULL && fwrite(b.data, 1, b.len, f) == b.len;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    kf_buf_release(&b);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return kf_errorf(err, KF_EIO, "%s: cannot write: %s", path, strerror(e));
-    }
-    return KF_OK;
+        kf__kfm_w_str(&w, c->labels[i]);
+    kf__kfm_w_block_begin(&w, KF_MODEL_TAG('H', 'A', 'S', 'H'), (uint64_t)c->nfeat * 8);
+    kf__kfm_w_bytes(&w, c->hash, (size_t)c->nfeat * 8);
+    kf__kfm_w_block_begin(&w, KF_MODEL_TAG('W', 'G', 'H', 'T'), (uint64_t)c->nfeat * c->nclass * 4);
+    kf__kfm_w_bytes(&w, c->w, (size_t)c->nfeat * c->nclass * 4);
+    kf__kfm_w_block_begin(&w, KF_MODEL_TAG('B', 'I', 'A', 'S'), (uint64_t)c->nclass * 4);
+    kf__kfm_w_bytes(&w, c->bias, (size_t)c->nclass * 4);
+    return kf__kfm_w_finish(&w, path, err);
 }
 
-/* ---- reading ----------------------------------------------------------- */
-
-struct rbuf {
-    const unsigned char *p, *end;
-    int bad;
-};
-
-static const void *r_bytes(struct rbuf *r, size_t n)
+static int classifier__meta(void *ud, const char *k, const char *v)
 {
-    if (r->bad || (size_t)(r->end - r->p) < n) {
-        r->bad = 1;
-        return NULL;
-    }
-    const void *at = r->p;
-    r->p += n;
-    return at;
-}
-
-/* Skip the writer's padding before a block header (see w_pad). */
-static void r_pad(struct rbuf *r, const unsigned char *base)
-{
-    size_t off = (size_t)(r->p - base);
-    r_bytes(r, (8 - (off + 12) % 8) % 8);
-}
-
-static uint32_t r_u32(struct rbuf *r)
-{
-    uint32_t v = 0;
-    const void *p = r_bytes(r, 4);
-    if (p)
-        memcpy(&v, p, 4);
-    return v;
-}
-
-static uint64_t r_u64(struct rbuf *r)
-{
-    uint64_t v = 0;
-    const void *p = r_bytes(r, 8);
-    if (p)
-        memcpy(&v, p, 8);
-    return v;
-}
-
-static char *r_str(struct rbuf *r, size_t max)
-{
-    uint32_t n = r_u32(r);
-    if (n > max) {
-        r->bad = 1;
-        return NULL;
-    }
-    const char *s = r_bytes(r, n);
-    if (s == NULL || memchr(s, '\0', n) != NULL) {
-        r->bad = 1;
-        return NULL;
-    }
-    return kf_strndup(s, n);
+    return kf__classifier_set_meta(ud, k, v);
 }
 
 static int classifier__parse(struct kf_classifier *c, const unsigned char *data, size_t len,
                              const char *path, struct kf_err *err)
 {
 #define BAD(...) return kf_errorf(err, KF_EPARSE, __VA_ARGS__)
-    if (len < 24 || memcmp(data, KF_MODEL_MAGIC, 8) != 0)
-        BAD("%s: not a kefu model file (bad magic)", path);
-    uint64_t sum = classifier__checksum(data, len - 8), stored;
-    memcpy(&stored, data + len - 8, 8);
-    struct rbuf r = {data + 8, data + len - 8, 0};
-    uint32_t version = r_u32(&r);
-    if (version != KF_MODEL_VERSION)
-        BAD("%s: model format version %u, this kefu reads version %u", path, version,
-            KF_MODEL_VERSION);
-    if (sum != stored)
-        BAD("%s: checksum mismatch (file corrupt or truncated)", path);
-    uint32_t nmeta = r_u32(&r);
-    if (nmeta > KF_CLASSIFIER_MAX_META)
-        BAD("%s: %u metadata entries (at most %d)", path, nmeta, KF_CLASSIFIER_MAX_META);
-    for (uint32_t i = 0; i < nmeta; i++) {
-        char *k = r_str(&r, 256), *v = r_str(&r, 65536);
-        if (k == NULL || v == NULL || kf__classifier_set_meta(c, k, v) != KF_OK) {
-            kf_free(k);
-            kf_free(v);
-            BAD("%s: bad metadata entry %u", path, i);
-        }
-        kf_free(k);
-        kf_free(v);
-    }
+    struct kfm_r r;
+    int rc = kf__kfm_r_header(&r, data, len, path, KF_CLASSIFIER_MAX_META, classifier__meta, c,
+                              err);
+    if (rc != KF_OK)
+        return rc;
     const char *kind = kf_classifier_meta(c, "kind");
     if (kind == NULL || strcmp(kind, "linear-classifier") != 0)
         BAD("%s: model kind '%s', expected linear-classifier", path, kind ? kind : "");
@@ -441,43 +287,37 @@ static int classifier__parse(struct kf_classifier *c, const unsigned char *data,
     if (fs == NULL || kf__features_parse(fs, &c->fp) != KF_OK)
         BAD("%s: unknown feature settings '%s'", path, fs ? fs : "");
 
-    r_pad(&r, data);
-    if (r_u32(&r) != KF_MODEL_TAG('L', 'A', 'B', 'L'))
+    uint64_t bl;
+    if (kf__kfm_r_block(&r, KF_MODEL_TAG('L', 'A', 'B', 'L'), &bl) == NULL)
         BAD("%s: missing LABL block", path);
-    r_u64(&r);
-    c->nclass = r_u32(&r);
+    r.p -= bl; /* read the labels field by field */
+    c->nclass = kf__kfm_r_u32(&r);
     if (r.bad || c->nclass < 2 || c->nclass > 100000)
         BAD("%s: %u labels", path, c->nclass);
     c->labels = kf_calloc(c->nclass, sizeof *c->labels);
     if (c->labels == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < c->nclass; i++)
-        if ((c->labels[i] = r_str(&r, 256)) == NULL)
+        if ((c->labels[i] = kf__kfm_r_str(&r, 256)) == NULL)
             BAD("%s: bad label %u", path, i);
 
-    r_pad(&r, data);
-    if (r_u32(&r) != KF_MODEL_TAG('H', 'A', 'S', 'H'))
+    uint64_t hl, wl, bsz;
+    const void *hp = kf__kfm_r_block(&r, KF_MODEL_TAG('H', 'A', 'S', 'H'), &hl);
+    if (hp == NULL)
         BAD("%s: missing HASH block", path);
-    uint64_t hl = r_u64(&r);
     if (hl % 8 != 0 || hl / 8 > 50000000)
         BAD("%s: bad HASH block length", path);
     c->nfeat = (uint32_t)(hl / 8);
-    const void *hp = r_bytes(&r, hl);
-    r_pad(&r, data);
-    if (r_u32(&r) != KF_MODEL_TAG('W', 'G', 'H', 'T'))
+    const void *wp = kf__kfm_r_block(&r, KF_MODEL_TAG('W', 'G', 'H', 'T'), &wl);
+    if (wp == NULL)
         BAD("%s: missing WGHT block", path);
-    uint64_t wl = r_u64(&r);
     if (wl != (uint64_t)c->nfeat * c->nclass * 4)
         BAD("%s: WGHT block has %llu bytes, expected %u features × %u labels", path,
             (unsigned long long)wl, c->nfeat, c->nclass);
-    const void *wp = r_bytes(&r, wl);
-    r_pad(&r, data);
-    if (r_u32(&r) != KF_MODEL_TAG('B', 'I', 'A', 'S') || r_u64(&r) != (uint64_t)c->nclass * 4)
+    const void *bp = kf__kfm_r_block(&r, KF_MODEL_TAG('B', 'I', 'A', 'S'), &bsz);
+    if (bp == NULL || bsz != (uint64_t)c->nclass * 4)
         BAD("%s: bad BIAS block", path);
-    const void *bp = r_bytes(&r, (size_t)c->nclass * 4);
-    if (r.bad || hp == NULL || wp == NULL || bp == NULL)
-        BAD("%s: truncated", path);
-    /* blocks are 8-byte aligned in the file (w_pad) and the mapping is page
+    /* blocks are 8-byte aligned in the file and the mapping is page
      * aligned: use them in place */
     if (((uintptr_t)hp | (uintptr_t)wp | (uintptr_t)bp) % 8 != 0)
         BAD("%s: blocks not aligned", path);
@@ -517,39 +357,12 @@ int kf_classifier_load_with(const char *path, const struct kf_t2s *t2s,
                             struct kf_classifier **out, struct kf_err *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return kf_errorf(err, KF_EIO, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return kf_errorf(err, KF_EIO, "%s: not a regular file", path);
-    }
-    if ((unsigned long long)sb.st_size > KF_MODEL_MAX_BYTES) {
-        close(fd);
-        return kf_errorf(err, KF_ETOOBIG, "%s: model file too large", path);
-    }
     struct kf_classifier *c = kf_calloc(1, sizeof *c);
-    if (c == NULL) {
-        close(fd);
+    if (c == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
-    }
-    int rc = KF_OK;
-    size_t len = (size_t)sb.st_size;
-    if (len == 0) {
-        rc = classifier__parse(c, (const unsigned char *)"", 0, path, err);
-    } else {
-        /* one mapping, read ahead in bulk; the weights are used in place */
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (m == MAP_FAILED) {
-            rc = kf_errorf(err, KF_EIO, "%s: cannot map: %s", path, strerror(errno));
-        } else {
-            c->map = m;
-            c->map_len = len;
-            rc = classifier__parse(c, m, len, path, err);
-        }
-    }
-    close(fd);
+    int rc = kf__kfm_map(path, &c->map, &c->map_len, err);
+    if (rc == KF_OK)
+        rc = classifier__parse(c, c->map, c->map_len, path, err);
     if (rc == KF_OK && c->fp.t2s) {
         if (t2s != NULL)
             c->fp.t2s_table = t2s;
