@@ -7,7 +7,9 @@
  * KEFU_SERVER_PORT) and on the command line (`--set server.port=8080`, plus
  * short flags the CLI maps onto keys, e.g. --port). Unknown keys and bad
  * values are errors that name where they came from: "kefu.yaml:12:
- * server.port: 99999 is out of range [0, 65535]".
+ * server.port: 99999 is out of range [0, 65535]". Secret settings
+ * (privacy.key, privacy.reveal_token) are never echoed: not in errors, and
+ * kf_config_describe prints "(set)" for them.
  *
  * struct kf_config is a plain value: copy it freely; strings live inside it.
  */
@@ -33,8 +35,16 @@ struct kf_config {
     /* bot */
     char bot_path[KF_CONFIG_STR_MAX];
     char model_dir[KF_CONFIG_STR_MAX]; /* nlu.model_dir */
-    /* privacy */
-    char pii_mask[128]; /* privacy.mask: "id_card,bank_card,phone,email" or "none" */
+    /* privacy (O5; README "Privacy") */
+    char pii_mask[128]; /* privacy.mask: types detected, "id_card,...,address" or "none" */
+    char pii_id_card[16]; /* privacy.<type>: mask | redact | hash | keep */
+    char pii_bank_card[16];
+    char pii_phone[16];
+    char pii_email[16];
+    char pii_address[16];
+    char pii_key_file[KF_CONFIG_STR_MAX]; /* "" = pii.key beside store.path */
+    char pii_key[72];       /* privacy.key: 64 hex (secret; wins over the file) */
+    char reveal_token[256]; /* privacy.reveal_token (secret; "" = reveal disabled) */
     /* log */
     char log_level[16];
     char log_format[16];

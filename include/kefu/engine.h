@@ -3,13 +3,15 @@
  * replies meet the store. The HTTP server, the Rasa channel and `kefu chat`
  * all go through these calls, so every channel behaves the same.
  *
- * A turn (kf_engine_post) runs the dialog policy, then writes the customer's
- * message, the replies and any handoff request in one transaction; only
- * after that commit does it return, so whatever a caller acknowledges is
- * durable.
+ * A turn (kf_engine_post) replaces personal data in the customer's text by
+ * the privacy policy (pii.h), runs the dialog policy, then writes the
+ * customer's message, its sealed raw values (the PII vault), the replies and
+ * any handoff request in one transaction; only after that commit does it
+ * return, so whatever a caller acknowledges is durable.
  *
- * Ownership: the engine owns its store and bot. Messages returned by calls
- * live in the caller's arena. Thread-safe.
+ * Ownership: the engine owns its store, bot and a copy of the vault key (wiped
+ * by kf_engine_free). Messages returned by calls live in the caller's arena.
+ * Thread-safe.
  */
 #ifndef KEFU_ENGINE_H
 #define KEFU_ENGINE_H
@@ -21,6 +23,7 @@
 #include "kefu/err.h"
 #include "kefu/log.h"
 #include "kefu/nlu.h"
+#include "kefu/pii.h"
 #include "kefu/store.h"
 
 #define KF_MESSAGE_MAX_BYTES 4000 /* longest customer message */
@@ -33,8 +36,14 @@ struct kf_engine_params {
     int pool_size;
     const char *bot_path;
     const char *model_dir; /* models of the bot's NLU go to MODEL_DIR/BOT_NAME */
-    unsigned pii_types;    /* pii.h types masked before anything is stored or
-                            * analysed; default KF_PII_ALL */
+    /* PII policy (pii.h): the types detected before anything is stored or
+     * analysed and what each becomes; default every type, mask. */
+    struct kf_pii_policy pii;
+    /* The PII vault key (copied): raw values are sealed with it and stored
+     * beside their message in the same transaction, so kf_engine_reveal can
+     * put them back. NULL: no vault, raw values are dropped after masking
+     * (and a hash policy is an error). */
+    const struct kf_pii_key *pii_key;
     int train_threads;
     struct kf_log *log; /* borrowed; may be NULL */
 };
@@ -81,11 +90,21 @@ int kf_engine_mask(const struct kf_engine *e, const char *text, size_t len, stru
                    char **out, size_t *out_len, struct kf_err *err);
 
 /* One customer message → the bot's replies, committed. The text is masked
- * (kf_engine_mask) first: only the masked form is analysed and stored. lang NULL: the
- * language detected in the text if the bot speaks it, else the
- * conversation's. Errors: KF_ENOTFOUND (conversation), KF_EINVAL (empty or
- * too long text), KF_EUTF8. */
+ * (kf_engine_mask) first: only the masked form is analysed and stored; with
+ * a vault key each raw value is sealed and committed with the message (table
+ * pii_vault), never in clear. lang NULL: the language detected in the text
+ * if the bot speaks it, else the conversation's. Errors: KF_ENOTFOUND
+ * (conversation), KF_EINVAL (empty or too long text), KF_EUTF8. */
 int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
                    const char *lang, struct kf_arena *a, struct kf_turn *out, struct kf_err *err);
+
+/* Put the raw personal values back into messages of a conversation, as
+ * listed by kf_store_messages_list: each text with vault items is replaced
+ * by a copy in the arena. The caller decides who may see them (the HTTP API
+ * asks for privacy.reveal_token); the engine never logs them. *revealed
+ * counts values put back, *failed values that could not be (sealed under
+ * another key, or damaged) and stay masked. KF_EUNSUPPORTED without a key. */
+int kf_engine_reveal(struct kf_engine *e, const char *conv_id, struct kf_message *msgs, size_t n,
+                     struct kf_arena *a, size_t *revealed, size_t *failed, struct kf_err *err);
 
 #endif

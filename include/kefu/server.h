@@ -27,6 +27,11 @@ struct kf_server_params {
     int threads;          /* worker threads; default 2 */
     size_t max_body;      /* bytes; default 64 KiB */
     const char *web_root; /* folder of static files; NULL = none */
+    /* privacy.reveal_token: the bearer token that may read raw PII
+     * (GET /api/v1/conversations/{id}?reveal=pii). The interim permission
+     * until accounts and roles (issue 7) replace it. NULL or "" = reveal
+     * disabled. Borrowed; never logged. */
+    const char *reveal_token;
     struct kf_engine *engine;
     struct kf_log *log;
 };

@@ -75,13 +75,31 @@ struct kf_message {
     long long created_at;  /* set by the store when 0 */
 };
 
+/* A raw personal value of a message, sealed (O5 PII vault). The store keeps
+ * bytes: it never sees a key or a raw value. start/end are byte offsets of
+ * the value's masked form in the stored message text, so a permitted reader
+ * can put the raw value back (engine.h: kf_engine_reveal). */
+struct kf_vault_item {
+    size_t msg;           /* writing: index into kf_turn_write.msgs */
+    long long message_id; /* reading: the message it belongs to */
+    const char *type;     /* pii.h type name: phone, email, ... */
+    size_t start, end;
+    const unsigned char *nonce;
+    size_t nonce_len;
+    const unsigned char *ciphertext;
+    size_t ciphertext_len;
+    const char *key_id; /* which key sealed it (pii.h kf_pii_key.id) */
+};
+
 /* One conversation turn, written in one transaction: the messages (ids and
- * created_at filled in on success), an optional status change and an
- * optional handoff request. */
+ * created_at filled in on success), their vault items, an optional status
+ * change and an optional handoff request. */
 struct kf_turn_write {
     const char *conversation_id;
     struct kf_message *msgs;
     size_t n;
+    const struct kf_vault_item *vault; /* nvault items, or NULL */
+    size_t nvault;
     const char *new_status;     /* NULL: unchanged */
     const char *handoff_reason; /* NULL: none */
 };
@@ -93,5 +111,11 @@ int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf
 int kf_store_messages_list(struct kf_store *st, const char *conversation_id, long long before,
                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                            int *more, struct kf_err *err);
+
+/* Vault items of the conversation's messages with first_id <= id <= last_id,
+ * ordered by message id, then start. Bytes and strings go into the arena. */
+int kf_store_vault_list(struct kf_store *st, const char *conversation_id, long long first_id,
+                        long long last_id, struct kf_arena *a, struct kf_vault_item **out,
+                        size_t *n, struct kf_err *err);
 
 #endif

@@ -141,6 +141,55 @@ struct kf_log *cli_log_new(const struct kf_config *cfg)
     return kf_log_new(lp);
 }
 
+/* privacy.* → the PII policy (types detected, what each becomes). */
+static int cli__pii_policy(const struct kf_config *cfg, struct kf_pii_policy *p,
+                           struct kf_err *err)
+{
+    *p = kf_pii_default_policy();
+    if (kf_pii_parse_types(cfg->pii_mask, &p->types, err) != KF_OK)
+        return kf_err_prefix(err, "privacy.mask");
+    const char *actions[KF_PII_NTYPES] = {cfg->pii_id_card, cfg->pii_bank_card, cfg->pii_phone,
+                                          cfg->pii_email, cfg->pii_address};
+    for (int i = 0; i < KF_PII_NTYPES; i++)
+        if (kf_pii_parse_action(actions[i], &p->action[i], err) != KF_OK)
+            return kf_err_prefix(err, "privacy.%s", kf_pii_type_name((enum kf_pii_type)(1u << i)));
+    return KF_OK;
+}
+
+/* The PII vault key: privacy.key (KEFU_PRIVACY_KEY, 64 hex) if set, else the
+ * file privacy.key_file (default pii.key beside the database), created on
+ * first start. */
+static int cli__pii_key(const struct kf_config *cfg, struct kf_log *log, struct kf_pii_key *key,
+                        struct kf_err *err)
+{
+    if (cfg->pii_key[0] != '\0') {
+        if (kf_pii_key_from_hex(cfg->pii_key, key, err) != KF_OK)
+            return kf_err_prefix(err, "privacy.key");
+        return KF_OK;
+    }
+    char path[KF_CONFIG_STR_MAX + 16];
+    if (cfg->pii_key_file[0] != '\0') {
+        snprintf(path, sizeof path, "%s", cfg->pii_key_file);
+    } else {
+        const char *slash = strrchr(cfg->db_path, '/');
+        if (slash == NULL)
+            snprintf(path, sizeof path, "pii.key");
+        else
+            snprintf(path, sizeof path, "%.*s/pii.key", (int)(slash - cfg->db_path), cfg->db_path);
+    }
+    int created = 0;
+    if (kf_pii_key_load_file(path, 1, key, &created, err) != KF_OK)
+        return kf_err_prefix(err, "privacy.key_file");
+    if (created && log != NULL)
+        KF_WARN(log, "privacy",
+                "created the PII vault key %s (mode 0600): back it up — without it the raw "
+                "values in the vault cannot be read",
+                path);
+    else if (created)
+        fprintf(stderr, "kefu: created the PII vault key %s (mode 0600); back it up\n", path);
+    return KF_OK;
+}
+
 struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, struct kf_log *log,
                                   int *exit_code)
 {
@@ -152,13 +201,22 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
     ep.model_dir = cfg->model_dir;
     ep.log = log;
     struct kf_err err = {0};
-    if (kf_pii_parse_types(cfg->pii_mask, &ep.pii_types, &err) != KF_OK) {
-        fprintf(stderr, "kefu: privacy.mask: %s\n", err.msg);
+    if (cli__pii_policy(cfg, &ep.pii, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
         *exit_code = 2;
         return NULL;
     }
+    struct kf_pii_key key;
+    if (cli__pii_key(cfg, log, &key, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        *exit_code = err.code == KF_EINVAL ? 2 : 1;
+        return NULL;
+    }
+    ep.pii_key = &key;
     struct kf_engine *e = NULL;
-    if (kf_engine_new(ep, &e, &err) != KF_OK) {
+    int rc = kf_engine_new(ep, &e, &err);
+    kf_pii_key_wipe(&key); /* the engine keeps its own copy */
+    if (rc != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);
         *exit_code = 1;
         return NULL;

@@ -50,6 +50,7 @@ int cmd_serve(int argc, char **argv)
     sp.threads = (int)cfg.threads;
     sp.max_body = (size_t)cfg.max_body;
     sp.web_root = cfg.web_root;
+    sp.reveal_token = cfg.reveal_token;
     sp.engine = engine;
     sp.log = log;
     struct kf_server *srv = NULL;

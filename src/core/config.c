@@ -14,41 +14,72 @@
 
 #include "kefu/yaml.h"
 
-enum cfg_type { CFG_STR, CFG_LONG, CFG_ENUM };
+/* CFG_LIST: comma-separated words from `enums`; CFG_SECRET: a string that is
+ * never echoed, "" allowed, at least `min` bytes when set; CFG_HEX: a secret
+ * of exactly `min` hex characters, or "". */
+enum cfg_type { CFG_STR, CFG_LONG, CFG_ENUM, CFG_LIST, CFG_SECRET, CFG_HEX };
 
 struct cfg_key {
     const char *key;
     enum cfg_type type;
     size_t offset;
-    size_t size;       /* CFG_STR / CFG_ENUM: buffer size */
-    long min, max;     /* CFG_LONG */
-    const char *enums; /* CFG_ENUM: "a|b|c" */
+    size_t size;       /* CFG_STR / CFG_ENUM / CFG_LIST / CFG_SECRET / CFG_HEX: buffer size */
+    long min, max;     /* CFG_LONG; CFG_SECRET / CFG_HEX: length */
+    const char *enums; /* CFG_ENUM / CFG_LIST: "a|b|c" */
     const char *help;
+    const char *item;  /* CFG_LIST: what one word is, for messages */
+    int empty_ok;      /* CFG_STR: "" is a value (means "the default") */
 };
+
+#define PII_POLICY "mask|redact|hash|keep"
 
 #define OFF(f) offsetof(struct kf_config, f)
 #define SZ(f) sizeof(((struct kf_config *)0)->f)
 
 static const struct cfg_key cfg_keys[] = {
-    {"server.host", CFG_STR, OFF(host), SZ(host), 0, 0, NULL, "address to listen on"},
-    {"server.port", CFG_LONG, OFF(port), 0, 0, 65535, NULL, "TCP port (0 = any free port)"},
-    {"server.threads", CFG_LONG, OFF(threads), 0, 1, 256, NULL, "HTTP worker threads"},
+    {"server.host", CFG_STR, OFF(host), SZ(host), 0, 0, NULL, "address to listen on", NULL,
+     0},
+    {"server.port", CFG_LONG, OFF(port), 0, 0, 65535, NULL, "TCP port (0 = any free port)",
+     NULL, 0},
+    {"server.threads", CFG_LONG, OFF(threads), 0, 1, 256, NULL, "HTTP worker threads", NULL, 0},
     {"server.max_body", CFG_LONG, OFF(max_body), 0, 256, 64L << 20, NULL,
-     "largest request body in bytes"},
+     "largest request body in bytes", NULL, 0},
     {"server.web_root", CFG_STR, OFF(web_root), SZ(web_root), 0, 0, NULL,
-     "folder of the web pages"},
-    {"store.path", CFG_STR, OFF(db_path), SZ(db_path), 0, 0, NULL, "SQLite database file"},
+     "folder of the web pages", NULL, 0},
+    {"store.path", CFG_STR, OFF(db_path), SZ(db_path), 0, 0, NULL, "SQLite database file",
+     NULL, 0},
     {"store.synchronous", CFG_ENUM, OFF(synchronous), SZ(synchronous), 0, 0, "full|normal",
-     "full: fsync every commit; normal: survive a crash of kefu, not of the machine"},
-    {"bot.path", CFG_STR, OFF(bot_path), SZ(bot_path), 0, 0, NULL, "bot definition folder"},
+     "full: fsync every commit; normal: survive a crash of kefu, not of the machine", NULL, 0},
+    {"bot.path", CFG_STR, OFF(bot_path), SZ(bot_path), 0, 0, NULL, "bot definition folder",
+     NULL, 0},
     {"nlu.model_dir", CFG_STR, OFF(model_dir), SZ(model_dir), 0, 0, NULL,
-     "where trained NLU models are kept (one folder per bot)"},
-    {"privacy.mask", CFG_STR, OFF(pii_mask), SZ(pii_mask), 0, 0, NULL,
-     "PII masked before storing/analysing: id_card,bank_card,phone,email or none"},
+     "where trained NLU models are kept (one folder per bot)", NULL, 0},
+    {"privacy.mask", CFG_LIST, OFF(pii_mask), SZ(pii_mask), 0, 0,
+     "id_card|bank_card|phone|email|address|none",
+     "PII detected before storing/analysing (id_card,bank_card,phone,email,address or none)",
+     "PII type", 0},
+    {"privacy.id_card", CFG_ENUM, OFF(pii_id_card), SZ(pii_id_card), 0, 0, PII_POLICY,
+     "what an ID-card number becomes: mask (partial) | redact | hash | keep (unsafe)", NULL, 0},
+    {"privacy.bank_card", CFG_ENUM, OFF(pii_bank_card), SZ(pii_bank_card), 0, 0, PII_POLICY,
+     "what a bank-card number becomes", NULL, 0},
+    {"privacy.phone", CFG_ENUM, OFF(pii_phone), SZ(pii_phone), 0, 0, PII_POLICY,
+     "what a phone number becomes", NULL, 0},
+    {"privacy.email", CFG_ENUM, OFF(pii_email), SZ(pii_email), 0, 0, PII_POLICY,
+     "what an e-mail address becomes", NULL, 0},
+    {"privacy.address", CFG_ENUM, OFF(pii_address), SZ(pii_address), 0, 0, PII_POLICY,
+     "what a postal address becomes", NULL, 0},
+    {"privacy.key_file", CFG_STR, OFF(pii_key_file), SZ(pii_key_file), 0, 0, NULL,
+     "32-byte PII vault key, created (0600) if missing; default pii.key beside store.path",
+     NULL, 1},
+    {"privacy.key", CFG_HEX, OFF(pii_key), SZ(pii_key), 64, 64, NULL,
+     "PII vault key as 64 hex characters (secret; instead of key_file)", NULL, 0},
+    {"privacy.reveal_token", CFG_SECRET, OFF(reveal_token), SZ(reveal_token), 16, 0, NULL,
+     "bearer token that may see raw PII (?reveal=pii; secret, 16+ bytes; empty = off)", NULL,
+     0},
     {"log.level", CFG_ENUM, OFF(log_level), SZ(log_level), 0, 0, "debug|info|warn|error|off",
-     "log level"},
+     "log level", NULL, 0},
     {"log.format", CFG_ENUM, OFF(log_format), SZ(log_format), 0, 0, "text|json",
-     "log line format"},
+     "log line format", NULL, 0},
 };
 
 #define N_KEYS (sizeof cfg_keys / sizeof cfg_keys[0])
@@ -66,7 +97,12 @@ struct kf_config kf_config_default(void)
     snprintf(c.synchronous, sizeof c.synchronous, "full");
     snprintf(c.bot_path, sizeof c.bot_path, "bots/demo-shop");
     snprintf(c.model_dir, sizeof c.model_dir, "var/models");
-    snprintf(c.pii_mask, sizeof c.pii_mask, "id_card,bank_card,phone,email");
+    snprintf(c.pii_mask, sizeof c.pii_mask, "id_card,bank_card,phone,email,address");
+    snprintf(c.pii_id_card, sizeof c.pii_id_card, "mask");
+    snprintf(c.pii_bank_card, sizeof c.pii_bank_card, "mask");
+    snprintf(c.pii_phone, sizeof c.pii_phone, "mask");
+    snprintf(c.pii_email, sizeof c.pii_email, "mask");
+    snprintf(c.pii_address, sizeof c.pii_address, "mask");
     snprintf(c.log_level, sizeof c.log_level, "info");
     snprintf(c.log_format, sizeof c.log_format, "text");
     return c;
@@ -102,7 +138,59 @@ int kf_config_set(struct kf_config *cfg, const char *key, const char *value, con
         return kf_errorf(err, KF_ECONFIG, "%s: unknown setting '%s'", origin, key);
     char *field = (char *)cfg + k->offset;
     switch (k->type) {
+    case CFG_LIST: {
+        if (strlen(value) >= k->size)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: longer than %zu bytes", origin, key,
+                             k->size - 1);
+        const char *p = value;
+        int words = 0;
+        while (*p) {
+            size_t n = strcspn(p, ", ");
+            if (n > 0) {
+                char w[64];
+                snprintf(w, sizeof w, "%.*s", (int)(n < 63 ? n : 63), p);
+                if (n >= sizeof w || !config__enum_ok(k->enums, w))
+                    return kf_errorf(err, KF_ECONFIG, "%s: %s: unknown %s '%.*s' (one of %s)",
+                                     origin, key, k->item, (int)n, p, k->enums);
+                words++;
+            }
+            p += n;
+            while (*p == ',' || *p == ' ')
+                p++;
+        }
+        if (words == 0)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: must not be empty (use none)", origin,
+                             key);
+        memcpy(field, value, strlen(value) + 1);
+        return KF_OK;
+    }
+    case CFG_SECRET: {
+        size_t n = strlen(value);
+        if (n >= k->size)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: longer than %zu bytes", origin, key,
+                             k->size - 1);
+        if (n > 0 && n < (size_t)k->min)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: shorter than %ld bytes (value not shown)",
+                             origin, key, k->min);
+        memcpy(field, value, n + 1);
+        return KF_OK;
+    }
+    case CFG_HEX: {
+        size_t n = strlen(value);
+        if (n != 0 && (n != (size_t)k->min || strspn(value, "0123456789abcdefABCDEF") != n))
+            return kf_errorf(err, KF_ECONFIG,
+                             "%s: %s: expected %ld hex characters, got %zu characters%s "
+                             "(value not shown)",
+                             origin, key, k->min, n,
+                             n == (size_t)k->min ? " that are not all hex" : "");
+        memcpy(field, value, n + 1);
+        return KF_OK;
+    }
     case CFG_STR:
+        if (value[0] == '\0' && k->empty_ok) {
+            field[0] = '\0';
+            return KF_OK;
+        }
         if (value[0] == '\0')
             return kf_errorf(err, KF_ECONFIG, "%s: %s: must not be empty", origin, key);
         if (strlen(value) >= k->size)
@@ -209,6 +297,9 @@ size_t kf_config_describe(const struct kf_config *cfg, char *out, size_t cap)
             memcpy(&v, field, sizeof v);
             n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
                          "  %-18s %-24ld # %s\n", k->key, v, k->help);
+        } else if (k->type == CFG_SECRET || k->type == CFG_HEX) {
+            n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
+                         "  %-18s %-24s # %s\n", k->key, field[0] ? "(set)" : "\"\"", k->help);
         } else {
             n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
                          "  %-18s %-24s # %s\n", k->key, field, k->help);

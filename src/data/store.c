@@ -63,6 +63,12 @@ int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf
 {
     if (t->conversation_id == NULL || t->n == 0)
         return kf_errorf(err, KF_EINVAL, "store: empty turn");
+    for (size_t i = 0; i < t->nvault; i++) {
+        const struct kf_vault_item *v = &t->vault[i];
+        if (v->msg >= t->n || v->type == NULL || v->key_id == NULL || v->start > v->end ||
+            v->nonce == NULL || v->ciphertext == NULL)
+            return kf_errorf(err, KF_EINVAL, "store: vault item %zu is malformed", i);
+    }
     return st->ops->turn_commit(st, t, err);
 }
 
@@ -73,4 +79,15 @@ int kf_store_messages_list(struct kf_store *st, const char *conversation_id, lon
     if (limit < 1 || limit > 1000)
         return kf_errorf(err, KF_EINVAL, "store: limit %d out of range [1, 1000]", limit);
     return st->ops->messages_list(st, conversation_id, before, limit, a, out, n, more, err);
+}
+
+int kf_store_vault_list(struct kf_store *st, const char *conversation_id, long long first_id,
+                        long long last_id, struct kf_arena *a, struct kf_vault_item **out,
+                        size_t *n, struct kf_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (first_id > last_id)
+        return KF_OK;
+    return st->ops->vault_list(st, conversation_id, first_id, last_id, a, out, n, err);
 }

@@ -27,6 +27,9 @@ struct kf_store_ops {
     int (*messages_list)(struct kf_store *st, const char *conversation_id, long long before,
                          int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                          int *more, struct kf_err *err);
+    int (*vault_list)(struct kf_store *st, const char *conversation_id, long long first_id,
+                      long long last_id, struct kf_arena *a, struct kf_vault_item **out,
+                      size_t *n, struct kf_err *err);
 };
 
 struct kf_store {

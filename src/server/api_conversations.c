@@ -3,9 +3,19 @@
  *
  * Each handler validates the JSON body, calls the engine, and renders the
  * result. Validation errors name the field: "text: expected a string".
+ *
+ * Reading raw PII (GET ...?reveal=pii) is the one privileged call: it needs
+ * `Authorization: Bearer <privacy.reveal_token>` (compared in constant time;
+ * the interim permission until issue 7 brings accounts and roles), every
+ * attempt is written to the log as an "audit" line (conversation, count,
+ * client; never a value or the token), and the reply is not to be cached.
  */
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_int.h"
 #include "kefu/utf8.h"
@@ -138,11 +148,78 @@ static int api__query_long(struct http_req *r, struct http_resp *out, const char
     return 0;
 }
 
+/* The client's address, for audit lines. */
+static void api__peer(struct http_req *r, char out[64])
+{
+    snprintf(out, 64, "?");
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, 64);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, 64);
+}
+
+/* Constant-time equality of two tokens of any length: compare their hashes. */
+static int api__token_equal(const char *want, const char *got)
+{
+    unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+    crypto_generichash(a, sizeof a, (const unsigned char *)want, strlen(want), NULL, 0);
+    crypto_generichash(b, sizeof b, (const unsigned char *)got, strlen(got), NULL, 0);
+    return sodium_memcmp(a, b, sizeof a) == 0;
+}
+
+/* ?reveal=pii: *reveal set when asked for and allowed; -1 after a 400/403. */
+static int api__reveal_allowed(struct http_req *r, struct http_resp *out, const char *id,
+                               int *reveal)
+{
+    *reveal = 0;
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "reveal");
+    if (v == NULL)
+        return 0;
+    if (strcmp(v, "pii") != 0) {
+        http_error(r, out, 400, "bad_request", "reveal: expected \"pii\"");
+        return -1;
+    }
+    char peer[64];
+    api__peer(r, peer);
+    const char *want = r->srv->p.reveal_token;
+    if (want == NULL || want[0] == '\0') {
+        KF_WARN(r->srv->p.log, "audit", "pii reveal denied: conversation %s, client %s: reveal "
+                "is disabled", id, peer);
+        http_error(r, out, 403, "forbidden",
+                   "revealing personal data is disabled (privacy.reveal_token is not set)");
+        return -1;
+    }
+    const char *auth =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *got = NULL;
+    if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
+        got = auth + 7;
+        while (*got == ' ')
+            got++;
+    }
+    if (got == NULL || !api__token_equal(want, got)) {
+        KF_WARN(r->srv->p.log, "audit", "pii reveal denied: conversation %s, client %s: %s", id,
+                peer, got == NULL ? "no bearer token" : "wrong token");
+        http_error(r, out, 403, "forbidden",
+                   "revealing personal data needs the reveal token (Authorization: Bearer ...)");
+        return -1;
+    }
+    *reveal = 1;
+    return 0;
+}
+
 void api_conversation_get(struct http_req *r, struct http_resp *out, const char *id)
 {
     long limit, before;
+    int reveal;
     if (api__query_long(r, out, "limit", 1, 200, 50, &limit) < 0 ||
-        api__query_long(r, out, "before", 1, 0x7fffffffffffffffL, 0, &before) < 0)
+        api__query_long(r, out, "before", 1, 0x7fffffffffffffffL, 0, &before) < 0 ||
+        api__reveal_allowed(r, out, id, &reveal) < 0)
         return;
     struct kf_store *st = kf_engine_store(r->srv->p.engine);
     struct kf_conversation conv;
@@ -153,9 +230,20 @@ void api_conversation_get(struct http_req *r, struct http_resp *out, const char 
     int more = 0;
     if (rc == KF_OK)
         rc = kf_store_messages_list(st, id, before, (int)limit, r->arena, &msgs, &n, &more, &err);
+    size_t revealed = 0, failed = 0;
+    if (rc == KF_OK && reveal)
+        rc = kf_engine_reveal(r->srv->p.engine, id, msgs, n, r->arena, &revealed, &failed, &err);
     if (rc != KF_OK) {
         http_engine_error(r, out, rc, &err);
         return;
+    }
+    if (reveal) {
+        char peer[64];
+        api__peer(r, peer);
+        KF_INFO(r->srv->p.log, "audit",
+                "pii reveal: conversation %s, %zu values in %zu messages (%zu not revealable), "
+                "client %s",
+                id, revealed, n, failed, peer);
     }
     json_t *o = api__conversation_json(&conv);
     json_t *arr = json_array();
@@ -164,6 +252,12 @@ void api_conversation_get(struct http_req *r, struct http_resp *out, const char 
     json_object_set_new(o, "messages", arr);
     if (more && n > 0)
         json_object_set_new(o, "next_before", json_integer(msgs[0].id));
+    if (reveal) {
+        json_object_set_new(o, "revealed", json_integer((json_int_t)revealed));
+        if (failed > 0)
+            json_object_set_new(o, "unrevealed", json_integer((json_int_t)failed));
+        out->cache_control = "no-store";
+    }
     http_json(r, out, 200, o);
 }
 

@@ -43,6 +43,7 @@ struct http_resp {
     size_t len;
     int fd; /* >= 0: serve this file (len bytes) instead of body */
     const char *allow; /* for 405 */
+    const char *cache_control; /* NULL: "no-cache" */
 };
 
 /* Replies */

@@ -247,7 +247,8 @@ static enum MHD_Result http__queue(struct http_req *r, struct http_resp *out)
     if (out->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            out->cache_control ? out->cache_control : "no-cache");
     enum MHD_Result ok = MHD_queue_response(r->conn, out->status, resp);
     MHD_destroy_response(resp);
     if (kf_log_enabled(r->srv->p.log, KF_LOG_DEBUG))

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,12 @@ void th_rmdir(const char *path)
 }
 
 int th_start(struct kefu_proc *p, const char *db, const char *const *extra)
+{
+    return th_start_log(p, db, extra, NULL);
+}
+
+int th_start_log(struct kefu_proc *p, const char *db, const char *const *extra,
+                 const char *log_path)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -52,6 +59,13 @@ int th_start(struct kefu_proc *p, const char *db, const char *const *extra)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        if (log_path != NULL) {
+            int lfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (lfd >= 0) {
+                dup2(lfd, 2);
+                close(lfd);
+            }
+        }
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
@@ -117,8 +131,34 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
     return add;
 }
 
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    struct th_resp *r = ctx;
+    size_t len = size * n;
+    static const char name[] = "cache-control:";
+    if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1;
+        size_t vl = len - (sizeof name - 1);
+        while (vl > 0 && *v == ' ') {
+            v++;
+            vl--;
+        }
+        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+            vl--;
+        snprintf(r->cache_control, sizeof r->cache_control, "%.*s", (int)vl, v);
+    }
+    return len;
+}
+
 int th_http(const struct kefu_proc *p, const char *method, const char *path, const char *body,
             size_t body_len, const char *ctype, struct th_resp *out)
+{
+    return th_http_ex(p, method, path, body, body_len, ctype, NULL, out);
+}
+
+int th_http_ex(const struct kefu_proc *p, const char *method, const char *path, const char *body,
+               size_t body_len, const char *ctype, const char *const *headers,
+               struct th_resp *out)
 {
     memset(out, 0, sizeof *out);
     out->body = calloc(1, 1);
@@ -132,11 +172,15 @@ int th_http(const struct kefu_proc *p, const char *method, const char *path, con
     snprintf(cth, sizeof cth, "Content-Type: %s", ctype ? ctype : "application/json");
     h = curl_slist_append(h, cth);
     h = curl_slist_append(h, "Expect:");
+    for (; headers && *headers; headers++)
+        h = curl_slist_append(h, *headers);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     if (body != NULL) {

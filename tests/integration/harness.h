@@ -24,6 +24,10 @@ void th_rmdir(const char *path);
 /* Start kefu serve on db; extra flags (NULL-terminated) are appended.
  * Returns 0 on success. */
 int th_start(struct kefu_proc *p, const char *db, const char *const *extra);
+/* The same, with kefu's stderr (its log lines) appended to log_path (NULL:
+ * inherited, as th_start does). */
+int th_start_log(struct kefu_proc *p, const char *db, const char *const *extra,
+                 const char *log_path);
 /* Send sig (SIGTERM for a clean stop, SIGKILL for a crash) and reap. Returns
  * the exit status as waitpid gives it. */
 int th_stop(struct kefu_proc *p, int sig);
@@ -33,11 +37,16 @@ struct th_resp {
     char *body;        /* NUL-terminated, malloc'd */
     size_t len;
     char ctype[128];
+    char cache_control[128]; /* the Cache-Control header, "" if none */
 };
 
 /* One HTTP request; body may be NULL; ctype NULL = application/json. */
 int th_http(const struct kefu_proc *p, const char *method, const char *path, const char *body,
             size_t body_len, const char *ctype, struct th_resp *out);
+/* The same with extra request headers ("Name: value", NULL-terminated). */
+int th_http_ex(const struct kefu_proc *p, const char *method, const char *path, const char *body,
+               size_t body_len, const char *ctype, const char *const *headers,
+               struct th_resp *out);
 void th_resp_free(struct th_resp *r);
 
 /* Request + parse the reply as JSON (NULL if it is not JSON). */

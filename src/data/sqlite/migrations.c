@@ -59,6 +59,23 @@ const struct kf_migration kf_sqlite_migrations[] = {
      "  created_at INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX handoff_requests_status ON handoff_requests(status, created_at);\n"},
+    /* Issue 4 (O5): raw PII leaves messages.text masked; the raw value is
+     * kept only sealed (crypto_secretbox) here, next to where its masked
+     * form sits in the message text, for permitted readers. */
+    {2, "pii_vault: sealed raw values of masked personal data",
+     "CREATE TABLE pii_vault (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  message_id INTEGER NOT NULL REFERENCES messages(id),\n"
+     "  type TEXT NOT NULL\n"
+     "    CHECK (type IN ('id_card', 'bank_card', 'phone', 'email', 'address')),\n"
+     "  start INTEGER NOT NULL CHECK (start >= 0),\n"
+     "  \"end\" INTEGER NOT NULL CHECK (\"end\" >= start),\n"
+     "  nonce BLOB NOT NULL,\n"
+     "  ciphertext BLOB NOT NULL,\n"
+     "  key_id TEXT NOT NULL,\n"
+     "  created_at INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX pii_vault_message ON pii_vault(message_id, start);\n"},
 };
 
 const size_t kf_sqlite_migrations_len = sizeof kf_sqlite_migrations / sizeof kf_sqlite_migrations[0];

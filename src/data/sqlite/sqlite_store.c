@@ -17,6 +17,9 @@
  *  - synchronous=FULL fsyncs the WAL at every commit (survives power loss);
  *    NORMAL survives a crash of kefu (kill -9) but not of the machine.
  *  - Every statement is prepared; no SQL text is ever built from input.
+ *  - PII vault rows (migration 2) are inserted by sq__apply_turn right after
+ *    their messages, inside the turn's SAVEPOINT: a message and its sealed
+ *    raw values commit or roll back together. They are bytes to the store.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +47,8 @@ enum stmt_id {
     ST_MSG_INSERT,
     ST_HANDOFF_INSERT,
     ST_MSG_LIST,
+    ST_VAULT_INSERT,
+    ST_VAULT_LIST,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -83,6 +88,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                           " VALUES (?1, ?2, ?3, ?4)",
     [ST_MSG_LIST] = "SELECT id, role, text, lang, kind, meta, created_at FROM messages"
                     " WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+    [ST_VAULT_INSERT] = "INSERT INTO pii_vault"
+                        " (message_id, type, start, \"end\", nonce, ciphertext, key_id, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_VAULT_LIST] = "SELECT v.message_id, v.type, v.start, v.\"end\", v.nonce, v.ciphertext,"
+                      " v.key_id FROM pii_vault v JOIN messages m ON m.id = v.message_id"
+                      " WHERE m.conversation_id = ?1 AND v.message_id BETWEEN ?2 AND ?3"
+                      " ORDER BY v.message_id, v.start",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -515,6 +527,23 @@ static int sq__insert_message(struct sq_conn *c, const char *conv, struct kf_mes
     return rc;
 }
 
+static int sq__insert_vault(struct sq_conn *c, const struct kf_vault_item *v, long long message_id,
+                            long long now, struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_VAULT_INSERT, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_int64(q, 1, message_id);
+    sqlite3_bind_text(q, 2, v->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)v->start);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)v->end);
+    sqlite3_bind_blob(q, 5, v->nonce, (int)v->nonce_len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 6, v->ciphertext, (int)v->ciphertext_len, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, v->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 8, now);
+    return sq__step_done(c, q, err, "insert vault item");
+}
+
 /* Apply one turn inside the open transaction on c. */
 static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long now,
                           struct kf_err *err)
@@ -534,6 +563,9 @@ static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long 
     }
     for (size_t i = 0; rc == KF_OK && i < t->n; i++)
         rc = sq__insert_message(c, t->conversation_id, &t->msgs[i], now, err);
+    /* the sealed raw values, in the same transaction as their messages */
+    for (size_t i = 0; rc == KF_OK && i < t->nvault; i++)
+        rc = sq__insert_vault(c, &t->vault[i], t->msgs[t->vault[i].msg].id, now, err);
     if (rc == KF_OK && t->new_status != NULL) {
         q = sq__stmt(c, ST_CONV_SET_STATUS, err);
         if (q == NULL) {
@@ -702,6 +734,72 @@ static int sq_messages_list(struct kf_store *st, const char *conversation_id, lo
     return rc;
 }
 
+static const unsigned char *sq__blob_dup(struct kf_arena *a, sqlite3_stmt *q, int col,
+                                         size_t *len)
+{
+    const void *v = sqlite3_column_blob(q, col);
+    int n = sqlite3_column_bytes(q, col);
+    *len = (size_t)n;
+    unsigned char *p = kf_arena_alloc(a, (size_t)n + 1);
+    if (p != NULL && n > 0)
+        memcpy(p, v, (size_t)n);
+    return p;
+}
+
+static int sq_vault_list(struct kf_store *st, const char *conversation_id, long long first_id,
+                         long long last_id, struct kf_arena *a, struct kf_vault_item **out,
+                         size_t *n, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_OK;
+    size_t cap = 0, k = 0;
+    struct kf_vault_item *v = NULL;
+    sqlite3_stmt *q = sq__stmt(c, ST_VAULT_LIST, err);
+    if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, conversation_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, first_id);
+        sqlite3_bind_int64(q, 3, last_id);
+        int r;
+        while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+            if (k == cap) { /* grow in the arena: double, copy */
+                size_t ncap = cap ? cap * 2 : 16;
+                struct kf_vault_item *nv = kf_arena_calloc(a, ncap, sizeof *nv);
+                if (nv == NULL) {
+                    rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+                    break;
+                }
+                if (k > 0)
+                    memcpy(nv, v, k * sizeof *v);
+                v = nv;
+                cap = ncap;
+            }
+            struct kf_vault_item *it = &v[k++];
+            it->message_id = sqlite3_column_int64(q, 0);
+            it->type = sq__col_dup(a, q, 1);
+            it->start = (size_t)sqlite3_column_int64(q, 2);
+            it->end = (size_t)sqlite3_column_int64(q, 3);
+            it->nonce = sq__blob_dup(a, q, 4, &it->nonce_len);
+            it->ciphertext = sq__blob_dup(a, q, 5, &it->ciphertext_len);
+            it->key_id = sq__col_dup(a, q, 6);
+            if (it->type == NULL || it->nonce == NULL || it->ciphertext == NULL ||
+                it->key_id == NULL) {
+                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        if (rc == KF_OK && r != SQLITE_DONE)
+            rc = sq__error(c, err, "list vault items");
+        sqlite3_reset(q);
+    }
+    sq__give_back(s, c);
+    *out = rc == KF_OK ? v : NULL;
+    *n = rc == KF_OK ? k : 0;
+    return rc;
+}
+
 /* Write entry points: the same functions under the process's write lock. */
 static int sq_customer_resolve(struct kf_store *st, const char *channel, const char *external_id,
                                const char *name, long long *customer_id, struct kf_err *err)
@@ -735,6 +833,7 @@ static const struct kf_store_ops sq_ops = {
     .conversation_find_open = sq_conversation_find_open,
     .turn_commit = sq_turn_commit,
     .messages_list = sq_messages_list,
+    .vault_list = sq_vault_list,
 };
 
 /* mkdir -p of the folder that will hold the database file */

@@ -72,6 +72,87 @@ static void test_defaults(void **state)
     assert_string_equal(c.bot_path, "bots/demo-shop");
     assert_string_equal(c.log_level, "info");
     assert_string_equal(c.log_format, "text");
+    assert_string_equal(c.pii_mask, "id_card,bank_card,phone,email,address");
+    assert_string_equal(c.pii_phone, "mask");
+    assert_string_equal(c.pii_address, "mask");
+    assert_string_equal(c.pii_key_file, ""); /* pii.key beside store.path */
+    assert_string_equal(c.pii_key, "");
+    assert_string_equal(c.reveal_token, ""); /* reveal disabled */
+}
+
+/* privacy.*: policies per type, the list of types, and secrets that are
+ * never echoed back. */
+static void test_privacy_settings(void **state)
+{
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    char want[400];
+    const char *path = write_yaml(state, "privacy:\n"
+                                         "  mask: phone, email,address\n"
+                                         "  phone: hash\n"
+                                         "  email: redact\n"
+                                         "  address: keep\n"
+                                         "  key_file: /etc/kefu/pii.key\n"
+                                         "  reveal_token: s3cret-token-0123456789\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), 0);
+    assert_string_equal(c.pii_mask, "phone, email,address");
+    assert_string_equal(c.pii_phone, "hash");
+    assert_string_equal(c.pii_email, "redact");
+    assert_string_equal(c.pii_address, "keep");
+    assert_string_equal(c.pii_id_card, "mask");
+    assert_string_equal(c.pii_key_file, "/etc/kefu/pii.key");
+    assert_string_equal(c.reveal_token, "s3cret-token-0123456789");
+
+    /* errors name file:line and key */
+    path = write_yaml(state, "privacy:\n  mask: phone\n  bank_card: blur\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want,
+             "%s:3: privacy.bank_card: 'blur' is not one of mask|redact|hash|keep", path);
+    assert_string_equal(err.msg, want);
+    path = write_yaml(state, "privacy:\n  mask: phone,passport\n");
+    assert_int_equal(kf_config_load_file(&c, path, &err), KF_ECONFIG);
+    snprintf(want, sizeof want,
+             "%s:2: privacy.mask: unknown PII type 'passport' "
+             "(one of id_card|bank_card|phone|email|address|none)",
+             path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(kf_config_set(&c, "privacy.mask", " , ", "--set", &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "--set: privacy.mask: must not be empty (use none)");
+    assert_int_equal(kf_config_set(&c, "privacy.mask", "none", "--set", &err), 0);
+
+    /* the key: 64 hex characters; a bad one is not quoted */
+    char *bad_key[] = {"KEFU_PRIVACY_KEY=deadbeef", NULL};
+    assert_int_equal(kf_config_apply_env(&c, bad_key, &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "KEFU_PRIVACY_KEY: privacy.key: expected 64 hex characters, "
+                                 "got 8 characters (value not shown)");
+    char hex[96] = "KEFU_PRIVACY_KEY=";
+    memset(hex + 17, 'A', 64);
+    hex[17 + 64] = '\0';
+    char *good_key[] = {hex, NULL};
+    assert_int_equal(kf_config_apply_env(&c, good_key, &err), 0);
+    assert_int_equal(strlen(c.pii_key), 64);
+    /* the token: from the environment too; too short is refused unquoted */
+    char *token[] = {"KEFU_PRIVACY_REVEAL_TOKEN=short", NULL};
+    assert_int_equal(kf_config_apply_env(&c, token, &err), KF_ECONFIG);
+    assert_string_equal(err.msg, "KEFU_PRIVACY_REVEAL_TOKEN: privacy.reveal_token: shorter than "
+                                 "16 bytes (value not shown)");
+    char *token2[] = {"KEFU_PRIVACY_REVEAL_TOKEN=another-long-token-42", NULL};
+    assert_int_equal(kf_config_apply_env(&c, token2, &err), 0);
+    assert_string_equal(c.reveal_token, "another-long-token-42");
+    /* empty switches reveal off again; key_file "" means the default */
+    assert_int_equal(kf_config_set(&c, "privacy.reveal_token", "", "--set", &err), 0);
+    assert_string_equal(c.reveal_token, "");
+    assert_int_equal(kf_config_set(&c, "privacy.key_file", "", "--set", &err), 0);
+
+    /* describe never prints a secret */
+    assert_int_equal(kf_config_set(&c, "privacy.reveal_token", "s3cret-token-0123456789", "--set",
+                                   &err),
+                     0);
+    char out[8192];
+    kf_config_describe(&c, out, sizeof out);
+    assert_null(strstr(out, "s3cret-token"));
+    assert_null(strstr(out, "AAAAAAAA"));
+    assert_contains(out, "(set)");
 }
 
 static void test_load_file_applies_nested_keys(void **state)
@@ -336,14 +417,17 @@ static void test_describe(void **state)
     (void)state;
     struct kf_config c = kf_config_default();
     c.port = 9321;
-    char out[4096];
+    char out[8192];
     size_t need = kf_config_describe(&c, out, sizeof out);
     assert_true(need > 0 && need < sizeof out);
     assert_int_equal(strlen(out), need);
     const char *keys[] = {"server.host",  "server.port",       "server.threads",
                           "server.max_body", "server.web_root", "store.path",
                           "store.synchronous", "bot.path",      "nlu.model_dir",
-                          "privacy.mask",      "log.level",     "log.format"};
+                          "privacy.mask",      "privacy.id_card", "privacy.bank_card",
+                          "privacy.phone",     "privacy.email", "privacy.address",
+                          "privacy.key_file",  "privacy.key",   "privacy.reveal_token",
+                          "log.level",         "log.format"};
     size_t nkeys = sizeof keys / sizeof keys[0];
     int lines = 0;
     for (const char *p = out; *p; p++)
@@ -375,6 +459,7 @@ int main(void)
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_load_missing_file, tmp_setup, tmp_teardown),
         cmocka_unit_test(test_env),
+        cmocka_unit_test_setup_teardown(test_privacy_settings, tmp_setup, tmp_teardown),
         cmocka_unit_test(test_env_errors_name_the_variable),
         cmocka_unit_test(test_set_values),
         cmocka_unit_test(test_set_errors_name_origin_and_key),

@@ -18,6 +18,8 @@
 #include "kefu/log.h"
 #include "kefu/store.h"
 
+#define SCHEMA 2 /* the newest migration (src/data/sqlite/migrations.c) */
+
 /* Each test gets a fresh temp folder with an opened, migrated store. */
 struct fx {
     char dir[64];
@@ -40,7 +42,7 @@ static int open_store(struct fx *f, int sync_full)
         return -1;
     }
     int version = -1;
-    if (kf_store_migrate(f->st, &version, &err) != 0 || version != 1) {
+    if (kf_store_migrate(f->st, &version, &err) != 0 || version != SCHEMA) {
         fprintf(stderr, "migrate: %s\n", err.msg);
         return -1;
     }
@@ -156,21 +158,21 @@ static void test_open_creates_folder_and_migrate_is_idempotent(void **state)
     struct kf_err err = {0};
     int version = -1;
     assert_int_equal(kf_store_migrate(f->st, &version, &err), 0);
-    assert_int_equal(version, 1);
+    assert_int_equal(version, SCHEMA);
     assert_int_equal(kf_store_migrate(f->st, NULL, &err), 0);
-    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM schema_migrations", NULL), 1);
-    assert_int_equal(sql_int(f, "SELECT MAX(version) FROM schema_migrations", NULL), 1);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM schema_migrations", NULL), SCHEMA);
+    assert_int_equal(sql_int(f, "SELECT MAX(version) FROM schema_migrations", NULL), SCHEMA);
     assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM channels", NULL), 4);
     assert_int_equal(kf_store_ping(f->st, &err), 0);
 
-    /* reopening an existing database: still version 1, nothing re-run */
+    /* reopening an existing database: same version, nothing re-run */
     kf_store_free(f->st);
     f->st = NULL;
     assert_int_equal(open_store(f, 1), 0);
     version = -1;
     assert_int_equal(kf_store_migrate(f->st, &version, &err), 0);
-    assert_int_equal(version, 1);
-    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM schema_migrations", NULL), 1);
+    assert_int_equal(version, SCHEMA);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM schema_migrations", NULL), SCHEMA);
     assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM channels", NULL), 4);
 }
 
@@ -481,6 +483,85 @@ static void test_turn_is_all_or_nothing(void **state)
     assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM messages", NULL), 0);
 }
 
+/* Vault items are written with their messages, in the same transaction, and
+ * listed back per message range. */
+static void test_turn_writes_vault_items(void **state)
+{
+    struct fx *f = *state;
+    long long cust = customer(f, "web", "v1");
+    struct kf_conversation cv = conversation(f, '1', cust, 1000);
+    struct kf_conversation other = conversation(f, '2', cust, 1000);
+    struct kf_err err = {0};
+    static const unsigned char nonce[24] = {1, 2, 3};
+    static const unsigned char ct[20] = {9, 8, 7, 0, 6}; /* bytes, with a NUL inside */
+    struct kf_message msgs[2] = {
+        {.role = "customer", .text = "电话138****5678 邮箱 z***@x.cn", .lang = "zh", .kind = ""},
+        {.role = "bot", .text = "好的", .lang = "zh", .kind = "faq"},
+    };
+    struct kf_vault_item v[2] = {
+        {.msg = 0, .type = "phone", .start = 6, .end = 17, .nonce = nonce, .nonce_len = 24,
+         .ciphertext = ct, .ciphertext_len = 20, .key_id = "0123456789abcdef"},
+        {.msg = 0, .type = "email", .start = 25, .end = 34, .nonce = nonce, .nonce_len = 24,
+         .ciphertext = ct, .ciphertext_len = 11, .key_id = "0123456789abcdef"},
+    };
+    struct kf_turn_write w = {.conversation_id = cv.id, .msgs = msgs, .n = 2, .vault = v,
+                              .nvault = 2};
+    assert_int_equal(kf_store_turn_commit(f->st, &w, &err), 0);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM pii_vault", NULL), 2);
+    char q[128];
+    snprintf(q, sizeof q, "SELECT COUNT(*) FROM pii_vault WHERE message_id = %lld", msgs[0].id);
+    assert_int_equal(sql_int(f, q, NULL), 2);
+    /* another conversation's message in between */
+    struct kf_message o = {.role = "customer", .text = "x", .lang = "zh", .kind = ""};
+    struct kf_vault_item ov = v[0];
+    struct kf_turn_write ow = {.conversation_id = other.id, .msgs = &o, .n = 1, .vault = &ov,
+                               .nvault = 1};
+    assert_int_equal(kf_store_turn_commit(f->st, &ow, &err), 0);
+
+    struct kf_vault_item *got;
+    size_t n;
+    assert_int_equal(
+        kf_store_vault_list(f->st, cv.id, msgs[0].id, o.id, f->a, &got, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[0].message_id, msgs[0].id);
+    assert_string_equal(got[0].type, "phone");
+    assert_int_equal(got[0].start, 6);
+    assert_int_equal(got[0].end, 17);
+    assert_int_equal(got[0].nonce_len, 24);
+    assert_memory_equal(got[0].nonce, nonce, 24);
+    assert_int_equal(got[0].ciphertext_len, 20);
+    assert_memory_equal(got[0].ciphertext, ct, 20);
+    assert_string_equal(got[0].key_id, "0123456789abcdef");
+    assert_string_equal(got[1].type, "email");
+    assert_int_equal(got[1].ciphertext_len, 11);
+    /* an empty or reversed range: nothing */
+    assert_int_equal(kf_store_vault_list(f->st, cv.id, msgs[1].id, msgs[1].id, f->a, &got, &n,
+                                         &err),
+                     0);
+    assert_int_equal(n, 0);
+    assert_int_equal(kf_store_vault_list(f->st, cv.id, 10, 1, f->a, &got, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    /* a failing turn leaves no vault rows; a malformed item is refused */
+    struct kf_message bad[1] = {{.role = "robot", .text = "x", .lang = "zh", .kind = ""}};
+    struct kf_turn_write bw = {.conversation_id = cv.id, .msgs = bad, .n = 1, .vault = v,
+                               .nvault = 1};
+    assert_true(kf_store_turn_commit(f->st, &bw, &err) < 0);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM pii_vault", NULL), 3);
+    struct kf_vault_item wrong = v[0];
+    wrong.msg = 5;
+    struct kf_message m = {.role = "customer", .text = "x", .lang = "zh", .kind = ""};
+    struct kf_turn_write ww = {.conversation_id = cv.id, .msgs = &m, .n = 1, .vault = &wrong,
+                               .nvault = 1};
+    assert_int_equal(kf_store_turn_commit(f->st, &ww, &err), KF_EINVAL);
+    wrong = v[0];
+    wrong.type = "passport"; /* the schema knows the types */
+    ww.vault = &wrong;
+    assert_true(kf_store_turn_commit(f->st, &ww, &err) < 0);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM pii_vault", NULL), 3);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM messages WHERE text = 'x'", NULL), 1);
+}
+
 static void test_turn_argument_errors(void **state)
 {
     struct fx *f = *state;
@@ -585,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_turn_for_unknown_conversation_writes_nothing,
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_turn_is_all_or_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_turn_writes_vault_items, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_turn_argument_errors, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_data_survives_reopen, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_turns, fx_setup, fx_teardown),
