@@ -10,5 +10,8 @@ echo
 echo "== NLU parse speed (bench/nlu_speed) =="
 "$build/bench/nlu_speed" "$root/bots/demo-shop" "$(mktemp -d)" "${KEFU_DATASETS:-$root/../shared/datasets}/clinc150/test.tsv" 3
 echo
+echo "== Entities (bench/entities.sh) =="
+"$root/bench/entities.sh" "${KEFU_DATASETS:-$root/../shared/datasets}" "$build"
+echo
 echo "== HTTP (bench/http.sh) =="
 "$root/bench/http.sh" "$build/kefu" "${KEFU_BENCH_SECONDS:-10}"

@@ -16,7 +16,7 @@ bad() { echo "check-source: $*"; fail=1; }
 layer_of_header() {
     case "$1" in
         err|mem|log|arena|buf|utf8|map|yaml|config) echo core ;;
-        text|features|dataset|classifier|evaluate|model_format|nlu|t2s|pii) echo nlp ;;
+        text|features|dataset|classifier|evaluate|model_format|nlu|t2s|pii|entity|patterns|catalogue|crf|entities) echo nlp ;;
         kb) echo kb ;;
         store) echo data ;;
         bot|dialog|engine) echo dialog ;;

@@ -12,6 +12,7 @@
 
 #include "kefu/err.h"
 #include "kefu/kb.h"
+#include "kefu/patterns.h"
 
 #define KF_BOT_MAX_LANGS 4
 #define KF_BOT_MAX_FAQ 10000
@@ -46,6 +47,10 @@ int kf_bot_faq_suggest(const struct kf_bot *bot);
 size_t kf_bot_faq_count(const struct kf_bot *bot);
 const struct kf_faq_entry *kf_bot_faq(const struct kf_bot *bot, size_t i);
 const struct kf_kb *kf_bot_kb(const struct kf_bot *bot);
+/* bot.yaml `entities:` — the bot's own patterns (patterns.h) and its time
+ * zone in minutes east of UTC (default 0 = UTC; the demo shop says +08:00). */
+const struct kf_pattern_rule *kf_bot_entity_rules(const struct kf_bot *bot, size_t *n);
+int kf_bot_utc_offset(const struct kf_bot *bot);
 
 /* 1 if the (raw) text asks for a human, by the bot's handoff phrases. */
 int kf_bot_wants_human(const struct kf_bot *bot, const char *text, size_t len);

@@ -31,6 +31,8 @@ struct kf_dataset {
     struct kf_example *v;
     size_t n;
     size_t synonyms, regexes, lookups; /* Rasa items seen besides intents */
+    int keep_annotations; /* set before loading: keep Rasa examples as written,
+                             [text](entity) and all (the entity trainer) */
     struct kf_dataset_int *in;         /* storage, private */
 };
 

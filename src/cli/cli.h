@@ -45,6 +45,12 @@ int cmd_serve(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+/* --task entities among the arguments: train/eval go to cmd_entities.c */
+int cli_is_entity_task(int argc, char **argv);
+int cmd_train_entities(int argc, char **argv);
+int cli_has_bot_flag(int argc, char **argv);
+int cmd_train_bot(int argc, char **argv);
+int cmd_eval_entities(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 
 #endif

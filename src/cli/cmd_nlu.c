@@ -79,6 +79,10 @@ static void train_help(void)
 
 int cmd_train(int argc, char **argv)
 {
+    if (cli_is_entity_task(argc, argv))
+        return cmd_train_entities(argc, argv);
+    if (cli_has_bot_flag(argc, argv))
+        return cmd_train_bot(argc, argv);
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'}, {"out", required_argument, NULL, 'o'},
         {"task", required_argument, NULL, 't'}, {"valid", required_argument, NULL, 'v'},
@@ -276,6 +280,8 @@ static int eval_cv(struct kf_dataset *ds, int k, const char *task, int json)
 
 int cmd_eval(int argc, char **argv)
 {
+    if (cli_is_entity_task(argc, argv))
+        return cmd_eval_entities(argc, argv);
     static const struct option opts[] = {
         {"model", required_argument, NULL, 'm'}, {"data", required_argument, NULL, 'd'},
         {"cv", required_argument, NULL, 'k'},    {"task", required_argument, NULL, 't'},

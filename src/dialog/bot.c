@@ -48,6 +48,10 @@ struct kf_bot {
     struct kf_faq_entry *faq;
     size_t nfaq, cap_faq;
     struct kf_kb *kb;
+    /* entities: the bot's own patterns and its time zone */
+    struct kf_pattern_rule *rules;
+    size_t nrules;
+    int utc_offset_min;
 };
 
 /* ---- accessors --------------------------------------------------------- */
@@ -62,6 +66,12 @@ double kf_bot_faq_threshold(const struct kf_bot *bot) { return bot->threshold; }
 int kf_bot_faq_suggest(const struct kf_bot *bot) { return bot->suggest; }
 size_t kf_bot_faq_count(const struct kf_bot *bot) { return bot->nfaq; }
 const struct kf_kb *kf_bot_kb(const struct kf_bot *bot) { return bot->kb; }
+const struct kf_pattern_rule *kf_bot_entity_rules(const struct kf_bot *bot, size_t *n)
+{
+    *n = bot->nrules;
+    return bot->rules;
+}
+int kf_bot_utc_offset(const struct kf_bot *bot) { return bot->utc_offset_min; }
 
 const struct kf_faq_entry *kf_bot_faq(const struct kf_bot *bot, size_t i)
 {
@@ -171,6 +181,62 @@ static int bot__add_human_phrase(struct kf_bot *bot, const char *s, size_t len, 
     return KF_OK;
 }
 
+static int bot__read_entities(struct kf_bot *bot, const struct kf_ydoc *doc,
+                              const struct kf_ynode *en, struct kf_err *err)
+{
+    if (en->type != KF_Y_MAP)
+        return kf_ydoc_errorf(doc, en, err, KF_ECONFIG, "entities: expected a map");
+    const char *s;
+    int rc;
+    const struct kf_ynode *tz = kf_ynode_get(en, "timezone");
+    if (tz != NULL) {
+        if ((rc = kf_ynode_string(doc, tz, "entities.timezone", &s, err)) != KF_OK)
+            return rc;
+        int h, m = 0;
+        char sign;
+        if ((sscanf(s, "%c%2d:%2d", &sign, &h, &m) < 2) || (sign != '+' && sign != '-') ||
+            h > 14 || m > 59)
+            return kf_ydoc_errorf(doc, tz, err, KF_ECONFIG,
+                                  "entities.timezone: expected a UTC offset like \"+08:00\"");
+        bot->utc_offset_min = (sign == '-' ? -1 : 1) * (h * 60 + m);
+    }
+    const struct kf_ynode *pl = kf_ynode_get(en, "patterns");
+    if (pl == NULL)
+        return KF_OK;
+    if (pl->type != KF_Y_SEQ || pl->n > 256)
+        return kf_ydoc_errorf(doc, pl, err, KF_ECONFIG,
+                              "entities.patterns: expected a list of {type, regex} (at most 256)");
+    bot->rules = kf_arena_calloc(bot->arena, pl->n + 1, sizeof *bot->rules);
+    if (bot->rules == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct kf_ynode *it = pl->items[i];
+        const char *type, *regex;
+        if (it->type != KF_Y_MAP)
+            return kf_ydoc_errorf(doc, it, err, KF_ECONFIG,
+                                  "entities.patterns[]: expected {type, regex}");
+        if ((rc = bot__req_string(doc, it, "type", "entities.patterns[].type", &type, err)) !=
+                KF_OK ||
+            (rc = bot__req_string(doc, it, "regex", "entities.patterns[].regex", &regex,
+                                  err)) != KF_OK)
+            return rc;
+        struct kf_pattern_rule r = {kf_arena_strdup(bot->arena, type),
+                                    kf_arena_strdup(bot->arena, regex)};
+        if (r.type == NULL || r.regex == NULL)
+            return kf_errorf(err, KF_ENOMEM, "out of memory");
+        /* compile it now, so a bad expression is reported with its line */
+        struct kf_patterns_params pp = kf_patterns_default_params();
+        pp.rules = &r;
+        pp.nrules = 1;
+        struct kf_patterns *pat;
+        if ((rc = kf_patterns_new(pp, &pat, err)) != KF_OK)
+            return kf_ydoc_errorf(doc, it, err, KF_ECONFIG, "entities.patterns: %s", err->msg);
+        kf_patterns_free(pat);
+        bot->rules[bot->nrules++] = r;
+    }
+    return KF_OK;
+}
+
 static int bot__read_main(struct kf_bot *bot, const char *dir, struct kf_err *err)
 {
     char path[4096];
@@ -266,6 +332,10 @@ static int bot__read_main(struct kf_bot *bot, const char *dir, struct kf_err *er
             }
         }
     }
+    /* entities: {timezone: "+08:00", patterns: [{type: T, regex: R}, ...]} */
+    const struct kf_ynode *en = kf_ynode_get(root, "entities");
+    if (en != NULL && (rc = bot__read_entities(bot, doc, en, err)) != KF_OK)
+        goto out;
     /* the handoff button must always work, whatever the phrases say */
     for (size_t l = 0; l < bot->nlangs; l++) {
         const char *b = bot->phrases[PH_handoff_button][l];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kefu/entities.h"
 #include "kefu/kb.h"
 
 void kf_dialog_greeting(const struct kf_bot *bot, const char *lang, struct kf_reply *out)
@@ -127,5 +128,10 @@ const char *kf_nlu_meta_json(const struct kf_nlu_result *r, struct kf_arena *a)
         json_object_set_new(o, "angry", json_boolean(r->angry));
     }
     json_object_set_new(o, "spam", dialog__real3(r->spam));
+    if (r->nentities > 0) {
+        json_t *ents = json_loads(kf_entities_json(r->entities, r->nentities, a), 0, NULL);
+        if (ents != NULL)
+            json_object_set_new(o, "entities", ents);
+    }
     return dialog__dump(o, a);
 }

@@ -14,7 +14,9 @@
 #include "kefu/utf8.h"
 
 struct kf_engine {
-    unsigned pii_types;
+    struct kf_pii_policy pii; /* pii.key points at key below when has_key */
+    struct kf_pii_key key;
+    int has_key;
     struct kf_store *store;
     struct kf_bot *bot;
     struct kf_nlu *nlu;
@@ -28,8 +30,37 @@ struct kf_engine_params kf_engine_default_params(void)
                                      .pool_size = 4,
                                      .bot_path = "bots/demo-shop",
                                      .model_dir = "var/models",
-                                     .pii_types = KF_PII_ALL,
+                                     .pii = kf_pii_default_policy(),
                                      .train_threads = 2};
+}
+
+/* The PII policy and vault key (pii.h); the key is copied, the caller may
+ * wipe its own. */
+static int engine__privacy_init(struct kf_engine *e, const struct kf_engine_params *p,
+                                struct kf_err *err)
+{
+    int rc = kf_pii_crypto_init(err);
+    if (rc != KF_OK)
+        return rc;
+    e->pii = p->pii;
+    e->pii.key = NULL;
+    if (p->pii_key != NULL) {
+        e->key = *p->pii_key;
+        e->has_key = 1;
+        e->pii.key = &e->key;
+    }
+    for (int i = 0; i < KF_PII_NTYPES; i++) {
+        enum kf_pii_type t = (enum kf_pii_type)(1u << i);
+        if (!(e->pii.types & (unsigned)t))
+            continue;
+        if (e->pii.action[i] == KF_PII_HASH && !e->has_key)
+            return kf_errorf(err, KF_ECONFIG, "privacy.%s: hash needs a privacy key",
+                             kf_pii_type_name(t));
+        if (e->pii.action[i] == KF_PII_KEEP)
+            KF_WARN(e->log, "privacy", "privacy.%s=keep: raw %s values are analysed and stored",
+                    kf_pii_type_name(t), kf_pii_type_name(t));
+    }
+    return KF_OK;
 }
 
 int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
@@ -39,15 +70,21 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     if (e == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     e->log = p.log;
-    e->pii_types = p.pii_types;
-    int rc = kf_bot_load(p.bot_path, &e->bot, err);
+    int rc = engine__privacy_init(e, &p, err);
+    if (rc == KF_OK)
+        rc = kf_bot_load(p.bot_path, &e->bot, err);
     if (rc == KF_OK) {
         char data[4096], models[4096];
         snprintf(data, sizeof data, "%s/nlu", p.bot_path);
         snprintf(models, sizeof models, "%s/%s", p.model_dir ? p.model_dir : "var/models",
                  kf_bot_name(e->bot));
+        char catalogue[4096];
+        snprintf(catalogue, sizeof catalogue, "%s/catalogue.yaml", p.bot_path);
         struct kf_nlu_params np = {.data_dir = data, .model_dir = models,
-                                   .threads = p.train_threads, .log = p.log};
+                                   .threads = p.train_threads, .log = p.log,
+                                   .catalogue = catalogue,
+                                   .utc_offset_min = kf_bot_utc_offset(e->bot)};
+        np.rules = kf_bot_entity_rules(e->bot, &np.nrules);
         rc = kf_nlu_open(np, &e->nlu, err);
     }
     if (rc == KF_OK) {
@@ -79,6 +116,7 @@ void kf_engine_free(struct kf_engine *e)
     kf_store_free(e->store);
     kf_nlu_free(e->nlu);
     kf_bot_free(e->bot);
+    kf_pii_key_wipe(&e->key);
     kf_free(e);
 }
 
@@ -121,6 +159,21 @@ static void engine__reply_message(const struct kf_reply *r, const char *lang, st
     m->meta_json = kf_reply_meta_json(r, a);
 }
 
+/* A customer's display name goes through the PII policy too (a phone number
+ * typed as a name); it is not vaulted. */
+static int engine__mask_name(const struct kf_engine *e, const char *name, struct kf_arena *a,
+                             const char **out, struct kf_err *err)
+{
+    *out = name;
+    if (name == NULL)
+        return KF_OK;
+    char *m;
+    int rc = kf_engine_mask(e, name, strlen(name), a, &m, NULL, err);
+    if (rc == KF_OK)
+        *out = m;
+    return rc;
+}
+
 int kf_engine_start(struct kf_engine *e, const struct kf_start *req, struct kf_arena *a,
                     struct kf_conversation *conv, struct kf_message *greeting, struct kf_err *err)
 {
@@ -129,7 +182,10 @@ int kf_engine_start(struct kf_engine *e, const struct kf_start *req, struct kf_a
     if (lang == NULL || kf_bot_lang_index(e->bot, lang) < 0)
         lang = kf_bot_lang(e->bot, 0);
     const char *channel = req->channel ? req->channel : "api";
-    int rc = kf_store_customer_resolve(e->store, channel, req->external_id, req->name,
+    const char *name;
+    int rc = engine__mask_name(e, req->name, a, &name, err);
+    if (rc == KF_OK)
+        rc = kf_store_customer_resolve(e->store, channel, req->external_id, name,
                                        &conv->customer_id, err);
     if (rc != KF_OK)
         return rc;
@@ -161,8 +217,10 @@ int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, s
     const char *channel = req->channel ? req->channel : "api";
     if (req->external_id != NULL) {
         long long cid;
-        int rc = kf_store_customer_resolve(e->store, channel, req->external_id, req->name, &cid,
-                                           err);
+        const char *name;
+        int rc = engine__mask_name(e, req->name, a, &name, err);
+        if (rc == KF_OK)
+            rc = kf_store_customer_resolve(e->store, channel, req->external_id, name, &cid, err);
         if (rc != KF_OK)
             return rc;
         rc = kf_store_conversation_find_open(e->store, cid, channel, conv, err);
@@ -176,7 +234,123 @@ int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, s
 int kf_engine_mask(const struct kf_engine *e, const char *text, size_t len, struct kf_arena *a,
                    char **out, size_t *out_len, struct kf_err *err)
 {
-    return kf_pii_mask(text, len, e->pii_types, a, out, out_len, NULL, err);
+    struct kf_pii_result r;
+    int rc = kf_pii_apply(text, len, &e->pii, a, &r, err);
+    if (rc != KF_OK)
+        return rc;
+    *out = r.text;
+    if (out_len != NULL)
+        *out_len = r.len;
+    return KF_OK;
+}
+
+/* Mask text by the policy; with a key, seal each raw value that the policy
+ * changed into a vault item of message `msg` (its offsets in the masked
+ * text). The raw text is not kept anywhere else. */
+static int engine__mask_seal(const struct kf_engine *e, const char *text, size_t len, size_t msg,
+                             struct kf_arena *a, struct kf_pii_result *res,
+                             struct kf_vault_item **vault, size_t *nvault, struct kf_err *err)
+{
+    *vault = NULL;
+    *nvault = 0;
+    int rc = kf_pii_apply(text, len, &e->pii, a, res, err);
+    if (rc != KF_OK || !e->has_key || res->n == 0)
+        return rc;
+    struct kf_vault_item *v = kf_arena_calloc(a, res->n, sizeof *v);
+    if (v == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const struct kf_pii_span *sp = &res->spans[i];
+        if (sp->action == KF_PII_KEEP)
+            continue; /* the value is in the text as it is */
+        unsigned char *nonce, *ct;
+        size_t ct_len;
+        rc = kf_pii_seal(&e->key, text + sp->start, sp->end - sp->start, a, &nonce, &ct, &ct_len,
+                         err);
+        if (rc != KF_OK)
+            return rc;
+        v[k++] = (struct kf_vault_item){.msg = msg,
+                                        .type = kf_pii_type_name(sp->type),
+                                        .start = sp->out_start,
+                                        .end = sp->out_end,
+                                        .nonce = nonce,
+                                        .nonce_len = KF_PII_NONCE_BYTES,
+                                        .ciphertext = ct,
+                                        .ciphertext_len = ct_len,
+                                        .key_id = e->key.id};
+    }
+    *vault = v;
+    *nvault = k;
+    return KF_OK;
+}
+
+/* The raw form of one message: its text with each vault item's span
+ * replaced by the opened value. Items are sorted by start. */
+static int engine__reveal_one(const struct kf_engine *e, struct kf_message *m,
+                              const struct kf_vault_item *v, size_t nv, struct kf_arena *a,
+                              size_t *revealed, size_t *failed, struct kf_err *err)
+{
+    size_t len = strlen(m->text), cap = len + 1;
+    for (size_t i = 0; i < nv; i++)
+        cap += v[i].ciphertext_len;
+    char *o = kf_arena_alloc(a, cap);
+    if (o == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    size_t at = 0, from = 0;
+    for (size_t i = 0; i < nv; i++) {
+        char *plain = NULL;
+        size_t plen = 0;
+        struct kf_err oerr = {0};
+        int ok = v[i].start >= from && v[i].end <= len && v[i].start <= v[i].end &&
+                 strcmp(v[i].key_id, e->key.id) == 0 &&
+                 kf_pii_open(&e->key, v[i].nonce, v[i].nonce_len, v[i].ciphertext,
+                             v[i].ciphertext_len, a, &plain, &plen, &oerr) == KF_OK;
+        if (!ok) {
+            (*failed)++;
+            continue; /* the masked form stays */
+        }
+        memcpy(o + at, m->text + from, v[i].start - from);
+        at += v[i].start - from;
+        memcpy(o + at, plain, plen);
+        at += plen;
+        from = v[i].end;
+        (*revealed)++;
+    }
+    memcpy(o + at, m->text + from, len - from);
+    at += len - from;
+    o[at] = '\0';
+    m->text = o;
+    return KF_OK;
+}
+
+int kf_engine_reveal(struct kf_engine *e, const char *conv_id, struct kf_message *msgs, size_t n,
+                     struct kf_arena *a, size_t *revealed, size_t *failed, struct kf_err *err)
+{
+    *revealed = *failed = 0;
+    if (!e->has_key)
+        return kf_errorf(err, KF_EUNSUPPORTED, "no PII vault key: raw values cannot be revealed");
+    if (n == 0)
+        return KF_OK;
+    long long lo = msgs[0].id, hi = msgs[0].id;
+    for (size_t i = 1; i < n; i++) {
+        lo = msgs[i].id < lo ? msgs[i].id : lo;
+        hi = msgs[i].id > hi ? msgs[i].id : hi;
+    }
+    struct kf_vault_item *v;
+    size_t nv;
+    int rc = kf_store_vault_list(e->store, conv_id, lo, hi, a, &v, &nv, err);
+    for (size_t i = 0, j = 0; rc == KF_OK && i < n; i++) {
+        while (j < nv && v[j].message_id < msgs[i].id)
+            j++;
+        size_t k = j;
+        while (k < nv && v[k].message_id == msgs[i].id)
+            k++;
+        if (k > j)
+            rc = engine__reveal_one(e, &msgs[i], v + j, k - j, a, revealed, failed, err);
+        j = k;
+    }
+    return rc;
 }
 
 int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
@@ -206,11 +380,16 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
         lang = kf_bot_lang_index(e->bot, guess) >= 0 ? guess : conv.lang;
     }
     lang = kf_arena_strdup(a, lang);
-    char *copy; /* from here on only the masked text exists */
     if (lang == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
-    if ((rc = kf_engine_mask(e, text, len, a, &copy, &len, err)) != KF_OK)
+    /* from here on only the masked text exists (raw values: sealed, if a key) */
+    struct kf_pii_result masked;
+    struct kf_vault_item *vault;
+    size_t nvault;
+    if ((rc = engine__mask_seal(e, text, len, 0, a, &masked, &vault, &nvault, err)) != KF_OK)
         return rc;
+    char *copy = masked.text;
+    len = masked.len;
 
     struct kf_nlu_result nlu;
     if ((rc = kf_nlu_parse(e->nlu, copy, len, a, &nlu, err)) != KF_OK)
@@ -232,6 +411,8 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
         .conversation_id = conv.id,
         .msgs = msgs,
         .n = 1 + res.n,
+        .vault = vault,
+        .nvault = nvault,
         .new_status = res.handoff && strcmp(conv.status, "handoff") != 0 ? "handoff" : NULL,
         .handoff_reason = res.handoff ? "customer_request" : NULL,
     };

@@ -107,6 +107,19 @@ size_t kf_dataset_strip_annotations(const char *in, size_t len, char *out, size_
     return o;
 }
 
+/* An example as the dataset keeps it: stripped of annotations, or as
+ * written when the caller asked for them (keep_annotations). */
+static size_t ds__example(const struct kf_dataset *ds, const char *in, size_t len, char *out,
+                          size_t cap)
+{
+    if (!ds->keep_annotations)
+        return kf_dataset_strip_annotations(in, len, out, cap);
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(out, in, n);
+    out[n] = '\0';
+    return n;
+}
+
 static int ds__load_tsv(struct kf_dataset *ds, const char *path, struct kf_err *err)
 {
     FILE *f = fopen(path, "rb");
@@ -163,7 +176,7 @@ static int ds__add_block_into(struct kf_dataset *ds, const struct kf_ydoc *doc,
             const struct kf_ynode *it = ex->items[i];
             if (it->type != KF_Y_SCALAR)
                 return kf_ydoc_errorf(doc, it, err, KF_EPARSE, "examples: expected text");
-            size_t cl = kf_dataset_strip_annotations(it->str, it->len, clean, cap);
+            size_t cl = ds__example(ds, it->str, it->len, clean, cap);
             int rc = kf_dataset_add(ds, label, clean, cl, err);
             if (rc != KF_OK)
                 return kf_ydoc_errorf(doc, it, err, rc, "intent %s: %s", label, err ? err->msg : "");
@@ -188,7 +201,7 @@ static int ds__add_block_into(struct kf_dataset *ds, const struct kf_ydoc *doc,
                 return KF_EPARSE;
             }
             s += 2;
-            size_t cl = kf_dataset_strip_annotations(s, (size_t)(le - s), clean, cap);
+            size_t cl = ds__example(ds, s, (size_t)(le - s), clean, cap);
             while (cl > 0 && (clean[cl - 1] == ' ' || clean[cl - 1] == '\r'))
                 clean[--cl] = '\0';
             if (cl > 0) {

@@ -419,6 +419,50 @@ static void test_nlu_parse(void **state)
         json_string_value(json_object_get(json_object_get(r, "intent"), "name")), "oos");
     json_decref(r);
 
+    /* entities: patterns, catalogue, values read against the reference time */
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                "{\"text\":\"订单DS20261101001的两台华为Mate60 Pro明天下午能到吗,预算1万以内\","
+                "\"reference_time\":\"2026-11-25T13:00:00+08:00\"}",
+                &status);
+    assert_int_equal(status, 200);
+    json_t *ents = json_object_get(r, "entities");
+    const char *want[][3] = {{"order_id", "DS20261101001", "\"DS20261101001\""},
+                             {"quantity", "两台", "{\"amount\": 2, \"unit\": \"台\"}"},
+                             {"product", "华为Mate60 Pro", NULL},
+                             {"datetime", "明天下午", "\"2026-11-26T15:00:00+08:00\""},
+                             {"money", "1万以内", NULL}};
+    assert_int_equal(json_array_size(ents), 5);
+    for (size_t i = 0; i < 5; i++) {
+        json_t *e = json_array_get(ents, i);
+        assert_string_equal(json_string_value(json_object_get(e, "type")), want[i][0]);
+        assert_string_equal(json_string_value(json_object_get(e, "text")), want[i][1]);
+        const char *txt = json_string_value(json_object_get(r, "text"));
+        json_int_t st = json_integer_value(json_object_get(e, "start"));
+        assert_memory_equal(txt + st, want[i][1], strlen(want[i][1]));
+        if (want[i][2] != NULL) {
+            char *v = json_dumps(json_object_get(e, "value"), JSON_ENCODE_ANY);
+            assert_string_equal(v, want[i][2]);
+            free(v);
+        }
+    }
+    json_t *money = json_object_get(json_array_get(ents, 4), "value");
+    assert_int_equal(json_number_value(json_object_get(money, "amount")), 10000);
+    assert_string_equal(json_string_value(json_object_get(money, "comparator")), "le");
+    json_decref(r);
+    r = th_json(&E.kefu, "POST", "/api/v1/nlu/parse",
+                "{\"text\":\"can it arrive by next Friday\",\"timezone\":\"-05:00\","
+                "\"reference_time\":\"2026-11-25T03:00:00Z\"}",
+                &status);
+    /* 03:00Z is still Tuesday the 24th at -05:00: next Friday is Dec 4 */
+    json_t *e0 = json_array_get(json_object_get(r, "entities"), 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "type")), "date");
+    assert_string_equal(json_string_value(json_object_get(e0, "value")), "2026-12-04");
+    json_decref(r);
+    static const char bad_tz[] = "{\"text\":\"x\",\"timezone\":\"Mars\"}";
+    static const char bad_rt[] = "{\"text\":\"x\",\"reference_time\":\"soon\"}";
+    expect_error("POST", "/api/v1/nlu/parse", bad_tz, sizeof bad_tz - 1, NULL, 400, "bad_request");
+    expect_error("POST", "/api/v1/nlu/parse", bad_rt, sizeof bad_rt - 1, NULL, 400, "bad_request");
+
     expect_error("POST", "/api/v1/nlu/parse", "{}", 2, NULL, 400, "bad_request");
     expect_error("POST", "/api/v1/nlu/parse", "{\"text\":\"\"}", 11, NULL, 400, "bad_request");
     expect_error("POST", "/api/v1/nlu/parse", "{\"text\":1}", 10, NULL, 400, "bad_request");
@@ -443,6 +487,20 @@ static void test_turns_record_nlu(void **state)
     json_t *meta = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
     assert_string_equal(json_string_value(json_object_get(meta, "intent")), "ask_human");
     assert_non_null(json_object_get(meta, "sentiment"));
+    json_decref(meta);
+    sqlite3_finalize(st);
+    /* entities are recorded with the message */
+    json_decref(say(id, "where is order DS20261101001", 200));
+    sqlite3_prepare_v2(db, "SELECT meta FROM messages WHERE conversation_id = ?1 AND role = "
+                           "'customer' ORDER BY rowid DESC LIMIT 1",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    meta = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+    json_t *e = json_array_get(json_object_get(meta, "entities"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "order_id");
+    assert_string_equal(json_string_value(json_object_get(e, "value")), "DS20261101001");
+    assert_string_equal(json_string_value(json_object_get(e, "source")), "pattern");
     json_decref(meta);
     sqlite3_finalize(st);
     sqlite3_close(db);
