@@ -1,7 +1,9 @@
 /*
  * fuzz_text.c — libFuzzer target over the parsers that see untrusted text:
- * normalisation, features, Rasa annotation stripping, the YAML tree, and a
- * whole NLU parse with a small model trained at start-up.
+ * normalisation, features, Rasa annotation stripping, the YAML tree, a
+ * prediction with a small model trained at start-up, and entities: the
+ * patterns, the demo shop's catalogue, a small CRF, and the annotated-
+ * example reader the CRF trains from.
  *
  * Build and run: scripts/fuzz.sh [SECONDS]   (clang + libFuzzer, ASan + UBSan)
  */
@@ -10,13 +12,40 @@
 #include <string.h>
 
 #include "kefu/arena.h"
+#include "kefu/catalogue.h"
 #include "kefu/classifier.h"
+#include "kefu/crf.h"
+#include "kefu/patterns.h"
 #include "kefu/dataset.h"
 #include "kefu/features.h"
 #include "kefu/text.h"
 #include "kefu/yaml.h"
 
 static struct kf_classifier *model;
+static struct kf_patterns *patterns;
+static struct kf_catalogue *catalogue;
+static struct kf_crf *crf;
+
+static void fuzz__entities(void)
+{
+    if (kf_patterns_new(kf_patterns_default_params(), &patterns, NULL) != KF_OK ||
+        kf_catalogue_load(KEFU_SRC_ROOT "/bots/demo-shop/catalogue.yaml", &catalogue, NULL) != KF_OK)
+        abort();
+    static const char *const ex[] = {"订单[DS20261101001](order_id)到哪了",
+                                     "is the [Huawei Mate 60](product) in stock",
+                                     "[张三](name)明天去[北京](city)"};
+    struct kf_seqset *s;
+    if (kf_seqset_new(&s, NULL) != KF_OK)
+        abort();
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++)
+        kf_seqset_add_annotated(s, ex[i], strlen(ex[i]), NULL);
+    struct kf_crf_train_params p = kf_crf_default_train_params();
+    p.threads = 1;
+    p.max_iter = 20;
+    if (kf_crf_train(s, p, &crf, NULL) != KF_OK)
+        abort();
+    kf_seqset_free(s);
+}
 
 static void fuzz__train(void)
 {
@@ -38,8 +67,10 @@ static void fuzz__train(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (model == NULL)
+    if (model == NULL) {
         fuzz__train();
+        fuzz__entities();
+    }
     struct kf_arena *a = kf_arena_new(0, 0);
     const char *s = (const char *)data;
     char *norm;
@@ -56,6 +87,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kf_classifier_predict(model, s, size, a, top, 4, &n, NULL);
     char out[256];
     kf_dataset_strip_annotations(s, size, out, sizeof out);
+    struct kf_entity ents[64];
+    struct kf_time_ref ref = {1795582800, 480};
+    kf_patterns_extract(patterns, s, size, ref, a, ents, 64);
+    kf_catalogue_match(catalogue, s, size, a, ents, 64);
+    kf_crf_extract(crf, NULL, s, size, a, ents, 64);
+    struct kf_seqset *seqs;
+    if (kf_seqset_new(&seqs, NULL) == KF_OK) {
+        kf_seqset_add_annotated(seqs, s, size, NULL);
+        kf_seqset_free(seqs);
+    }
     struct kf_ydoc *doc;
     if (kf_ydoc_load_string("fuzz.yaml", s, size, &doc, NULL) == KF_OK)
         kf_ydoc_free(doc);

@@ -8,8 +8,8 @@ secs=${1:-60}
 "$root/scripts/install-deps.sh" fuzz
 out="$root/build-fuzz"
 mkdir -p "$out"
-cflags="-g -O1 -std=gnu17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$root/include -I$root/src"
-libs="$(pkg-config --cflags --libs libmicrohttpd jansson yaml-0.1 sqlite3 libutf8proc) -lstemmer -llinear -lpthread -lm"
+cflags="-g -O1 -std=gnu17 -D_GNU_SOURCE -DKEFU_SRC_ROOT=\"$root\" -fsanitize=fuzzer,address,undefined -I$root/include -I$root/src"
+libs="$(pkg-config --cflags --libs libmicrohttpd jansson yaml-0.1 sqlite3 libutf8proc opencc libpcre2-8 libsodium liblbfgs) -lstemmer -llinear -lpthread -lm"
 srcs=$(ls "$root"/src/core/*.c "$root"/src/nlp/*.c)
 for target in "$root"/fuzz/fuzz_*.c; do
     name=$(basename "$target" .c)
