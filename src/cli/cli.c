@@ -223,3 +223,15 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
     }
     return e;
 }
+
+int cli_number(const char *flag, const char *s, double min, double max, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= min && v <= max)) {
+        fprintf(stderr, "kefu: %s: expected a number in [%g, %g], got '%s'\n", flag, min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

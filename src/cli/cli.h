@@ -41,6 +41,9 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
 /* A logger for the configured level/format, writing to stderr. */
 struct kf_log *cli_log_new(const struct kf_config *cfg);
 
+/* A flag's number in [min, max]; -1 with a message naming the flag. */
+int cli_number(const char *flag, const char *s, double min, double max, double *out);
+
 int cmd_serve(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_train(int argc, char **argv);

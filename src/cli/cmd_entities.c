@@ -36,18 +36,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int num(const char *flag, const char *s, double min, double max, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= min && v <= max)) {
-        fprintf(stderr, "kefu: %s: expected a number in [%g, %g], got '%s'\n", flag, min, max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static struct kf_seqset *load_seqs(const char *path)
 {
     struct kf_seqset *s;
@@ -110,22 +98,22 @@ int cmd_train_entities(int argc, char **argv)
         case 't': break;
         case 'K': catp = optarg; break;
         case 'c':
-            if (num("--c2", optarg, 0, 1e6, &p.c2) < 0)
+            if (cli_number("--c2", optarg, 0, 1e6, &p.c2) < 0)
                 return 2;
             break;
         case 'i':
-            if (num("--max-iter", optarg, 1, 100000, &v) < 0)
+            if (cli_number("--max-iter", optarg, 1, 100000, &v) < 0)
                 return 2;
             p.max_iter = (int)v;
             break;
         case 'm':
-            if (num("--min-count", optarg, 1, 1000, &v) < 0)
+            if (cli_number("--min-count", optarg, 1, 1000, &v) < 0)
                 return 2;
             p.min_count = (int)v;
             break;
         case 'b': p.bioes = 0; break;
         case 'j':
-            if (num("--threads", optarg, 1, 64, &v) < 0)
+            if (cli_number("--threads", optarg, 1, 64, &v) < 0)
                 return 2;
             p.threads = (int)v;
             break;
@@ -198,7 +186,7 @@ int cmd_train_bot(int argc, char **argv)
         case 'b': bot = optarg; break;
         case 'M': models = optarg; break;
         case 'j':
-            if (num("--threads", optarg, 1, 64, &threads) < 0)
+            if (cli_number("--threads", optarg, 1, 64, &threads) < 0)
                 return 2;
             break;
         case 'h':

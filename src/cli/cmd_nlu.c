@@ -46,18 +46,6 @@ static struct kf_dataset *load_data(const char *path)
     return ds;
 }
 
-static int parse_double(const char *flag, const char *s, double min, double max, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= min && v <= max)) {
-        fprintf(stderr, "kefu: %s: expected a number in [%g, %g], got '%s'\n", flag, min, max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* ---- train ------------------------------------------------------------- */
 
 static void train_help(void)
@@ -104,20 +92,20 @@ int cmd_train(int argc, char **argv)
         case 'v': valid = optarg; break;
         case 'O': p.oos_label = optarg; break;
         case 'C':
-            if (parse_double("--C", optarg, 1e-4, 1e6, &p.C) < 0)
+            if (cli_number("--C", optarg, 1e-4, 1e6, &p.C) < 0)
                 return 2;
             break;
         case 'm':
-            if (parse_double("--min-count", optarg, 1, 1000, &v) < 0)
+            if (cli_number("--min-count", optarg, 1, 1000, &v) < 0)
                 return 2;
             p.min_count = (int)v;
             break;
         case 'e':
-            if (parse_double("--eps", optarg, 1e-6, 10, &p.eps) < 0)
+            if (cli_number("--eps", optarg, 1e-6, 10, &p.eps) < 0)
                 return 2;
             break;
         case 'j':
-            if (parse_double("--threads", optarg, 1, 64, &v) < 0)
+            if (cli_number("--threads", optarg, 1, 64, &v) < 0)
                 return 2;
             p.threads = (int)v;
             break;
@@ -299,11 +287,11 @@ int cmd_eval(int argc, char **argv)
         case 't': task = optarg; break;
         case 'J': json = 1; break;
         case 'T':
-            if (parse_double("--oos-threshold", optarg, 0, 1, &thr) < 0)
+            if (cli_number("--oos-threshold", optarg, 0, 1, &thr) < 0)
                 return 2;
             break;
         case 'k':
-            if (parse_double("--cv", optarg, 2, 20, &v) < 0)
+            if (cli_number("--cv", optarg, 2, 20, &v) < 0)
                 return 2;
             cv = (int)v;
             break;

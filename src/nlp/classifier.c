@@ -19,36 +19,12 @@
 
 int kf__classifier_set_meta(struct kf_classifier *c, const char *key, const char *val)
 {
-    for (size_t i = 0; i < c->nmeta; i++) {
-        if (strcmp(c->meta_key[i], key) == 0) {
-            char *v = kf_strdup(val);
-            if (v == NULL)
-                return KF_ENOMEM;
-            kf_free(c->meta_val[i]);
-            c->meta_val[i] = v;
-            return KF_OK;
-        }
-    }
-    if (c->nmeta == KF_CLASSIFIER_MAX_META)
-        return KF_ETOOBIG;
-    char *k = kf_strdup(key), *v = kf_strdup(val);
-    if (k == NULL || v == NULL) {
-        kf_free(k);
-        kf_free(v);
-        return KF_ENOMEM;
-    }
-    c->meta_key[c->nmeta] = k;
-    c->meta_val[c->nmeta] = v;
-    c->nmeta++;
-    return KF_OK;
+    return kf__kfm_meta_set(c->meta_key, c->meta_val, &c->nmeta, KF_CLASSIFIER_MAX_META, key, val);
 }
 
 const char *kf_classifier_meta(const struct kf_classifier *c, const char *key)
 {
-    for (size_t i = 0; i < c->nmeta; i++)
-        if (strcmp(c->meta_key[i], key) == 0)
-            return c->meta_val[i];
-    return NULL;
+    return kf__kfm_meta_get(c->meta_key, c->meta_val, c->nmeta, key);
 }
 
 void kf__features_format(const struct kf_feature_params *p, char *out, size_t cap)

@@ -364,34 +364,12 @@ void kf__crf_hints(const struct kf_catalogue *cat, const char *text, size_t len,
 
 int kf__crf_set_meta(struct kf_crf *c, const char *key, const char *val)
 {
-    for (size_t i = 0; i < c->nmeta; i++)
-        if (strcmp(c->meta_key[i], key) == 0) {
-            char *v = kf_strdup(val);
-            if (v == NULL)
-                return KF_ENOMEM;
-            kf_free(c->meta_val[i]);
-            c->meta_val[i] = v;
-            return KF_OK;
-        }
-    if (c->nmeta == KF_CRF_MAX_META)
-        return KF_ETOOBIG;
-    char *k = kf_strdup(key), *v = kf_strdup(val);
-    if (k == NULL || v == NULL) {
-        kf_free(k);
-        kf_free(v);
-        return KF_ENOMEM;
-    }
-    c->meta_key[c->nmeta] = k;
-    c->meta_val[c->nmeta++] = v;
-    return KF_OK;
+    return kf__kfm_meta_set(c->meta_key, c->meta_val, &c->nmeta, KF_CRF_MAX_META, key, val);
 }
 
 static const char *crf__meta(const struct kf_crf *c, const char *key)
 {
-    for (size_t i = 0; i < c->nmeta; i++)
-        if (strcmp(c->meta_key[i], key) == 0)
-            return c->meta_val[i];
-    return NULL;
+    return kf__kfm_meta_get(c->meta_key, c->meta_val, c->nmeta, key);
 }
 
 int kf__crf_set_labels(struct kf_crf *c, const char *const *types, size_t ntypes, int bioes)

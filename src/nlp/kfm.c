@@ -34,6 +34,38 @@ static uint64_t kfm__checksum(const unsigned char *p, size_t n)
     return h;
 }
 
+/* ---- metadata ----------------------------------------------------------- */
+
+int kf__kfm_meta_set(char **keys, char **vals, size_t *n, size_t max, const char *key,
+                     const char *val)
+{
+    char *v = kf_strdup(val);
+    if (v == NULL)
+        return KF_ENOMEM;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(keys[i], key) == 0) {
+            kf_free(vals[i]);
+            vals[i] = v;
+            return KF_OK;
+        }
+    char *k = *n < max ? kf_strdup(key) : NULL;
+    if (k == NULL) {
+        kf_free(v);
+        return *n < max ? KF_ENOMEM : KF_ETOOBIG;
+    }
+    keys[*n] = k;
+    vals[(*n)++] = v;
+    return KF_OK;
+}
+
+const char *kf__kfm_meta_get(char *const *keys, char *const *vals, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return vals[i];
+    return NULL;
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 void kf__kfm_w_init(struct kfm_w *w)

@@ -39,6 +39,13 @@ void kf__kfm_w_block_begin(struct kfm_w *w, uint32_t tag, uint64_t len);
 /* checksum, write PATH.tmp, rename to PATH; releases w */
 int kf__kfm_w_finish(struct kfm_w *w, const char *path, struct kf_err *err);
 
+/* Set (or replace) key = val in parallel arrays of at most max entries
+ * (copies). 0, KF_ENOMEM or KF_ETOOBIG. */
+int kf__kfm_meta_set(char **keys, char **vals, size_t *n, size_t max, const char *key,
+                     const char *val);
+/* The value of key, or NULL. */
+const char *kf__kfm_meta_get(char *const *keys, char *const *vals, size_t n, const char *key);
+
 struct kfm_r {
     const unsigned char *base, *p, *end;
     int bad;

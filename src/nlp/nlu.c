@@ -83,6 +83,31 @@ static int nlu__mkdirs(const char *path, struct kf_err *err)
     return KF_OK;
 }
 
+/* Save under a private temporary name (several kefu processes may start at
+ * once), then rename into place. */
+static int nlu__save(const void *model, int (*save)(const void *, const char *, struct kf_err *),
+                     const char *path, struct kf_err *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%ld.new", path, (long)getpid());
+    int rc = save(model, tmp, err);
+    if (rc == KF_OK && rename(tmp, path) != 0)
+        rc = kf_errorf(err, KF_EIO, "%s: %s", path, strerror(errno));
+    if (rc != KF_OK)
+        remove(tmp);
+    return rc;
+}
+
+static int nlu__save_classifier(const void *m, const char *path, struct kf_err *err)
+{
+    return kf_classifier_save(m, path, err);
+}
+
+static int nlu__save_crf(const void *m, const char *path, struct kf_err *err)
+{
+    return kf_crf_save(m, path, err);
+}
+
 static int nlu__train(const char *task, const char *data, const char *model, int threads,
                       const struct kf_t2s *t2s, struct kf_log *log, struct kf_err *err)
 {
@@ -100,16 +125,8 @@ static int nlu__train(const char *task, const char *data, const char *model, int
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == KF_OK)
         rc = kf_classifier_train(ds, NULL, p, &c, err);
-    if (rc == KF_OK) {
-        /* a private temporary name: several kefu processes may start at once */
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.%ld.new", model, (long)getpid());
-        rc = kf_classifier_save(c, tmp, err);
-        if (rc == KF_OK && rename(tmp, model) != 0)
-            rc = kf_errorf(err, KF_EIO, "%s: %s", model, strerror(errno));
-        if (rc != KF_OK)
-            remove(tmp);
-    }
+    if (rc == KF_OK)
+        rc = nlu__save(c, nlu__save_classifier, model, err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == KF_OK)
         KF_INFO(log, "nlu", "trained %s model on %zu examples (%zu labels) in %.1f s → %s", task,
@@ -150,15 +167,8 @@ static int nlu__train_crf(const char *data, const char *model, const char *catal
         tp.progress = nlu__crf_progress;
         rc = kf_crf_train(s, tp, &c, err);
     }
-    if (rc == KF_OK) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.%ld.new", model, (long)getpid());
-        rc = kf_crf_save(c, tmp, err);
-        if (rc == KF_OK && rename(tmp, model) != 0)
-            rc = kf_errorf(err, KF_EIO, "%s: %s", model, strerror(errno));
-        if (rc != KF_OK)
-            remove(tmp);
-    }
+    if (rc == KF_OK)
+        rc = nlu__save(c, nlu__save_crf, model, err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == KF_OK)
         KF_INFO(log, "nlu", "trained entity model on %zu examples (%zu types) in %.1f s → %s",
