@@ -88,7 +88,11 @@ int kf_ydoc_load_string(const char *name, const char *data, size_t len, struct k
         return kf_errorf(err, KF_ENOMEM, "%s: out of memory", name);
     }
     doc->arena = a;
-    doc->pub.path = kf_arena_strdup(a, name);
+    if ((doc->pub.path = kf_arena_strdup(a, name)) == NULL) {
+        kf_free(doc);
+        kf_arena_free(a);
+        return kf_errorf(err, KF_ENOMEM, "%s: out of memory", name);
+    }
 
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
