@@ -130,5 +130,11 @@ size_t kf_crf_tag(const struct kf_crf *c, const struct kf_catalogue *cat, const 
  * as a JSON string, confidence = the probability of the best labelling). */
 size_t kf_crf_extract(const struct kf_crf *c, const struct kf_catalogue *cat, const char *text,
                       size_t len, struct kf_arena *a, struct kf_entity *out, size_t max);
+/* The same with the text's catalogue matches already found (in text order,
+ * as kf_catalogue_match gives them; NULL when there is no catalogue), so a
+ * caller that matched the catalogue anyway does not match it twice. */
+size_t kf_crf_extract_hits(const struct kf_crf *c, const struct kf_entity *hits, size_t nhits,
+                           const char *text, size_t len, struct kf_arena *a,
+                           struct kf_entity *out, size_t max);
 
 #endif

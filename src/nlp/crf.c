@@ -335,17 +335,11 @@ void kf__crf_featurize(const struct kf_t2s *t2s, const char *text, const uint32_
         kf_free(lh);
 }
 
-void kf__crf_hints(const struct kf_catalogue *cat, const char *text, size_t len,
-                   const uint32_t *ts, const uint32_t *te, uint32_t ntok, uint64_t *hints)
+/* Per-token hints from catalogue matches (in text order). */
+static void crf__hints_from(const struct kf_entity *ents, size_t n, const uint32_t *ts,
+                            const uint32_t *te, uint32_t ntok, uint64_t *hints)
 {
     memset(hints, 0, ntok * sizeof *hints);
-    if (cat == NULL || ntok == 0)
-        return;
-    struct kf_arena *a = kf_arena_new(4096, (size_t)1 << 24);
-    if (a == NULL)
-        return;
-    struct kf_entity ents[64];
-    size_t n = kf_catalogue_match(cat, text, len, a, ents, 64);
     uint32_t t = 0;
     for (size_t i = 0; i < n; i++) {
         while (t < ntok && te[t] <= ents[i].start)
@@ -357,6 +351,20 @@ void kf__crf_hints(const struct kf_catalogue *cat, const char *text, size_t len,
             first = 0;
         }
     }
+}
+
+void kf__crf_hints(const struct kf_catalogue *cat, const char *text, size_t len,
+                   const uint32_t *ts, const uint32_t *te, uint32_t ntok, uint64_t *hints)
+{
+    memset(hints, 0, ntok * sizeof *hints);
+    if (cat == NULL || ntok == 0)
+        return;
+    struct kf_arena *a = kf_arena_new(4096, (size_t)1 << 24);
+    if (a == NULL)
+        return;
+    struct kf_entity ents[64];
+    size_t n = kf_catalogue_match(cat, text, len, a, ents, 64);
+    crf__hints_from(ents, n, ts, te, ntok, hints);
     kf_arena_free(a);
 }
 
@@ -633,8 +641,9 @@ static size_t crf__spans(const struct kf_crf *c, const uint16_t *path, uint32_t 
     return k;
 }
 
-static size_t crf__tag_conf(const struct kf_crf *c, const struct kf_catalogue *cat,
-                            const char *text, size_t len, const uint32_t *ts, const uint32_t *te,
+/* Label tokens. hits: the text's catalogue matches (NULL: none known). */
+static size_t crf__tag_conf(const struct kf_crf *c, const struct kf_entity *hits, size_t nhits,
+                            const char *text, const uint32_t *ts, const uint32_t *te,
                             uint32_t ntok, struct kf_seqspan *out, size_t max, double *conf)
 {
     *conf = 0;
@@ -656,10 +665,11 @@ static size_t crf__tag_conf(const struct kf_crf *c, const struct kf_catalogue *c
     uint16_t *back = (uint16_t *)(hints + ntok);
     uint16_t *path = back + (size_t)ntok * L;
     uint8_t *nattrs = (uint8_t *)(path + ntok);
-    if (c->use_cat && cat != NULL)
-        kf__crf_hints(cat, text, len, ts, te, ntok, hints);
-    kf__crf_featurize(c->t2s, text, ts, te, ntok, c->use_cat && cat ? hints : NULL, &c->lex,
-                      attrs, nattrs);
+    int use_hits = c->use_cat && hits != NULL;
+    if (use_hits)
+        crf__hints_from(hits, nhits, ts, te, ntok, hints);
+    kf__crf_featurize(c->t2s, text, ts, te, ntok, use_hits ? hints : NULL, &c->lex, attrs,
+                      nattrs);
     for (uint32_t t = 0; t < ntok; t++) {
         double *e = em + (size_t)t * L;
         memset(e, 0, L * sizeof *e);
@@ -684,11 +694,31 @@ size_t kf_crf_tag(const struct kf_crf *c, const struct kf_catalogue *cat, const 
                   struct kf_seqspan *out, size_t max)
 {
     double conf;
-    return crf__tag_conf(c, cat, text, len, tstart, tend, ntok, out, max, &conf);
+    struct kf_entity hits[64];
+    size_t nhits = 0;
+    struct kf_arena *a = NULL;
+    if (c->use_cat && cat != NULL && (a = kf_arena_new(4096, (size_t)1 << 24)) != NULL)
+        nhits = kf_catalogue_match(cat, text, len, a, hits, 64);
+    size_t n = crf__tag_conf(c, a ? hits : NULL, nhits, text, tstart, tend, ntok, out, max,
+                             &conf);
+    kf_arena_free(a);
+    return n;
 }
 
 size_t kf_crf_extract(const struct kf_crf *c, const struct kf_catalogue *cat, const char *text,
                       size_t len, struct kf_arena *a, struct kf_entity *out, size_t max)
+{
+    struct kf_entity hits[64];
+    size_t nhits = 0;
+    if (c->use_cat && cat != NULL)
+        nhits = kf_catalogue_match(cat, text, len, a, hits, 64);
+    return kf_crf_extract_hits(c, c->use_cat && cat ? hits : NULL, nhits, text, len, a, out,
+                               max);
+}
+
+size_t kf_crf_extract_hits(const struct kf_crf *c, const struct kf_entity *hits, size_t nhits,
+                           const char *text, size_t len, struct kf_arena *a,
+                           struct kf_entity *out, size_t max)
 {
     uint32_t tsb[256], teb[256];
     size_t cap = len + 1 < KF_CRF_MAX_TOKENS ? len + 1 : KF_CRF_MAX_TOKENS;
@@ -699,7 +729,7 @@ size_t kf_crf_extract(const struct kf_crf *c, const struct kf_catalogue *cat, co
     if (ts != NULL && te != NULL) {
         uint32_t ntok = (uint32_t)kf_crf_tokenize(text, len, ts, te, cap);
         double conf;
-        size_t k = crf__tag_conf(c, cat, text, len, ts, te, ntok, spb,
+        size_t k = crf__tag_conf(c, hits, nhits, text, ts, te, ntok, spb,
                                  max < 64 ? max : 64, &conf);
         for (size_t i = 0; i < k; i++) {
             size_t s = ts[spb[i].start], e = te[spb[i].end - 1];

@@ -107,12 +107,20 @@ size_t kf_entities_extract(const struct kf_entities *e, const char *text, size_t
     size_t n = 0;
     if (e->patterns != NULL)
         n += kf_patterns_extract(e->patterns, text, len, ref, a, cand + n, KF_ENTITIES_MAX);
-    if (e->catalogue != NULL && (e->sources & (1u << KF_ENT_CATALOGUE)))
-        n += kf_catalogue_match(e->catalogue, text, len, a, cand + n, KF_ENTITIES_MAX);
+    /* the catalogue is matched once: its matches are candidates and the
+     * CRF's dictionary features */
+    struct kf_entity hits[KF_ENTITIES_MAX];
+    size_t nhits = 0;
+    if (e->catalogue != NULL)
+        nhits = kf_catalogue_match(e->catalogue, text, len, a, hits, KF_ENTITIES_MAX);
+    if (e->sources & (1u << KF_ENT_CATALOGUE)) {
+        memcpy(cand + n, hits, nhits * sizeof *hits);
+        n += nhits;
+    }
     if (e->crf != NULL) {
         size_t base = n;
-        size_t k = kf_crf_extract(e->crf, e->catalogue, text, len, a, cand + base,
-                                  KF_ENTITIES_MAX);
+        size_t k = kf_crf_extract_hits(e->crf, e->catalogue ? hits : NULL, nhits, text, len, a,
+                                       cand + base, KF_ENTITIES_MAX);
         for (size_t i = 0; i < k; i++)
             if (cand[base + i].confidence >= e->crf_min)
                 cand[n++] = cand[base + i];

@@ -86,13 +86,7 @@ static const char FIXTURE[] =
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", DIR_, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return tu_write(DIR_, name, text);
 }
 
 static int setup(void **state)

@@ -16,12 +16,7 @@ static char DIR_[256];
 
 static void write_file(const char *name, const char *body)
 {
-    char p[700];
-    snprintf(p, sizeof p, "%s/%s", DIR_, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(body, f);
-    fclose(f);
+    tu_write(DIR_, name, body);
 }
 
 static const char *path(const char *name)

@@ -16,13 +16,7 @@ static char dir[256];
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return tu_write(dir, name, text);
 }
 
 static void test_tsv(void **state)
