@@ -245,10 +245,14 @@ static const int TYPE_PRIO[T_COUNT + 1] = {90, 85, 70, 65, 80, 75, 40, 30, 45, 5
 #define TIME_A "(?:" PDZ "(?:\\s*+" CLOCKZ ")?|" CLOCKZ "|" CLOCKEN ")"
 #define SEP_DT "(?:\\s*+,?\\s*+(?:at|@)\\s*+|\\s*+,?\\s*+(?:in\\s++the\\s++)?|T(?=[0-9]))"
 #define SEP_TD "(?:\\s*+,?\\s*+(?:on\\s++)?)"
+/* a day-and-part word after a clock: "9pm tonight", "8am this morning" */
+#define DPE_AFTER \
+    "(?<dpe>tonight|tonite|last\\s++night|this\\s++morning|this\\s++afternoon" \
+    "|this\\s++evening)(?![a-z])"
 #define TIMEEXPR \
     "(?:" DPD \
     "|(?:" DAY ")(?:" SEP_DT "(?:" TIME_D "))?" \
-    "|(?:" TIME_A ")(?:" SEP_TD "(?:" DAY "))?)"
+    "|(?:" TIME_A ")(?:" SEP_TD "(?:" DAY "|" DPE_AFTER "))?)"
 
 struct pat__piece {
     int type;

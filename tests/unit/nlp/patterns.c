@@ -357,6 +357,11 @@ static void test_datetimes(void **state)
 {
     (void)state;
     one("明天下午", "datetime", "明天下午", "\"2026-11-26T15:00:00+08:00\"");
+    /* a clock before a day-and-part word is one span */
+    one("if I pay before 9pm tonight", "datetime", "9pm tonight",
+        "\"2026-11-25T21:00:00+08:00\"");
+    one("ordered at 8am this morning", "datetime", "8am this morning",
+        "\"2026-11-25T08:00:00+08:00\"");
     one("明天下午3点", "datetime", "明天下午3点", "\"2026-11-26T15:00:00+08:00\"");
     one("今晚8点", "datetime", "今晚8点", "\"2026-11-25T20:00:00+08:00\"");
     one("今晚", "datetime", "今晚", "\"2026-11-25T20:00:00+08:00\"");
