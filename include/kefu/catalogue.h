@@ -71,7 +71,14 @@ struct kf_catalogue_product {
     size_t nattributes;
 };
 
+/* The system's English word list (Debian wamerican): a word of it in the
+ * text is never read as a typo of a catalogue word. */
+#define KF_CATALOGUE_WORDS "/usr/share/dict/american-english"
+
 int kf_catalogue_load(const char *path, struct kf_catalogue **out, struct kf_err *err);
+/* The same with another word list (NULL: none; a missing file: none). */
+int kf_catalogue_load_with(const char *path, const char *words, struct kf_catalogue **out,
+                           struct kf_err *err);
 void kf_catalogue_free(struct kf_catalogue *c); /* NULL is a no-op */
 
 size_t kf_catalogue_count(const struct kf_catalogue *c, enum kf_catalogue_kind kind);

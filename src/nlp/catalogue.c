@@ -157,6 +157,10 @@ struct kf_catalogue {
     size_t nocc, cap_occ;
     struct cat_del *dels;
     size_t ndels;
+    /* hashes of ordinary English words (a system word list), sorted: such a
+     * word in the text is what the customer meant, never a typo */
+    uint64_t *real;
+    size_t nreal;
 };
 
 /* ---- folding ----------------------------------------------------------- */
@@ -516,6 +520,61 @@ static int cat__build_typos(struct kf_catalogue *c)
     return KF_OK;
 }
 
+static int cat__cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* The lower-case lines of a word list (proper names are capitalised there
+ * and left out, so "Dysen" can still be Dyson). A missing file is no
+ * error: typo matching just trusts the keyboard rules alone. */
+static int cat__load_words(struct kf_catalogue *c, const char *path)
+{
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    if (f == NULL)
+        return KF_OK;
+    size_t cap = 1 << 16;
+    c->real = kf_malloc(cap * sizeof *c->real);
+    char line[128];
+    int rc = c->real == NULL ? KF_ENOMEM : KF_OK;
+    while (rc == KF_OK && fgets(line, sizeof line, f) != NULL && c->nreal < 1000000) {
+        size_t n = strcspn(line, "\r\n");
+        int ok = n >= 5 && n < CAT_WORD_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = line[i] >= 'a' && line[i] <= 'z';
+        if (!ok)
+            continue;
+        if (c->nreal == cap) {
+            uint64_t *r = kf_realloc(c->real, 2 * cap * sizeof *r);
+            if (r == NULL) {
+                rc = KF_ENOMEM;
+                break;
+            }
+            c->real = r;
+            cap *= 2;
+        }
+        c->real[c->nreal++] = cat__del_hash((const uint8_t *)line, n, n);
+    }
+    fclose(f);
+    if (c->nreal > 0)
+        qsort(c->real, c->nreal, sizeof *c->real, cat__cmp_u64);
+    return rc;
+}
+
+static int cat__is_real_word(const struct kf_catalogue *c, uint64_t h)
+{
+    size_t lo = 0, hi = c->nreal;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->real[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nreal && c->real[lo] == h;
+}
+
 /* First index in c->dels with hash h. */
 static size_t cat__del_find(const struct kf_catalogue *c, uint64_t h)
 {
@@ -614,6 +673,7 @@ void kf_catalogue_free(struct kf_catalogue *c)
     kf_free(c->words);
     kf_free(c->occ);
     kf_free(c->dels);
+    kf_free(c->real);
     kf_arena_free(c->arena);
     kf_free(c);
 }
@@ -1080,6 +1140,12 @@ static int cat__read(struct cat_load *L)
 
 int kf_catalogue_load(const char *path, struct kf_catalogue **out, struct kf_err *err)
 {
+    return kf_catalogue_load_with(path, KF_CATALOGUE_WORDS, out, err);
+}
+
+int kf_catalogue_load_with(const char *path, const char *words, struct kf_catalogue **out,
+                           struct kf_err *err)
+{
     *out = NULL;
     if (path == NULL)
         return kf_errorf(err, KF_EINVAL, "catalogue: no path");
@@ -1098,7 +1164,8 @@ int kf_catalogue_load(const char *path, struct kf_catalogue **out, struct kf_err
     L->err = err;
     if ((rc = cat__read(L)) != KF_OK)
         goto out;
-    if (cat__build_ac(c) != KF_OK || cat__build_typos(c) != KF_OK) {
+    if (cat__build_ac(c) != KF_OK || cat__build_typos(c) != KF_OK ||
+        cat__load_words(c, words) != KF_OK) {
         rc = cat__nomem(err);
         goto out;
     }
@@ -1298,6 +1365,9 @@ static void cat__typo_word(struct cat_scan *sc, const uint8_t *w, size_t wl, siz
         if (cw->len == wl && cat__eq(c->pool + cw->off, w, wl))
             return;
     }
+    /* nor is an ordinary English word ("shows" is not a typo of shoes),
+     * except as the plural of a name word ("phones") */
+    int real = cat__is_real_word(c, h);
     const struct cat_pat *best = NULL;
     size_t bs = 0, be = 0;
     for (size_t skip = 0; skip <= wl; skip++) {
@@ -1305,6 +1375,8 @@ static void cat__typo_word(struct cat_scan *sc, const uint8_t *w, size_t wl, siz
         for (size_t d = cat__del_find(c, h); d < c->ndels && c->dels[d].h == h; d++) {
             const struct cat_word *cw = &c->words[c->dels[d].word];
             if (!cat__is_typo(w, wl, c->pool + cw->off, cw->len))
+                continue;
+            if (real && !(wl == cw->len + 1 && w[wl - 1] == 's'))
                 continue;
             for (uint32_t o = cw->occ; o < cw->occ + cw->nocc; o++) {
                 const struct cat_pat *p = &c->pats[c->occ[o].pat];

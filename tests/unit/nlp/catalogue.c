@@ -287,8 +287,25 @@ static void test_typos(void **state)
     assert_int_equal(match("Uhawei"), 1);  /* the first two letters swapped */
     check(0, "brand", "huawei", "Uhawei", 0.8);
     assert_int_equal(match("Guawei"), 0); /* but not the first letter replaced */
-    assert_int_equal(match("Pixels"), 1); /* an added letter is */
+    assert_int_equal(match("Huaweis"), 1); /* an added letter is */
+    check(0, "brand", "huawei", "Huaweis", 0.8);
+    /* a plural is read as its name word, word list or not */
+    assert_int_equal(match("Pixels"), 1);
     check(0, "product", "pixel-8", "Pixels", 0.8);
+    /* an ordinary English word (the system word list) is what was meant:
+     * "shows" is one keyboard slip from "shoes", and no typo of it */
+    static const char shoes[] = "categories:\n  - id: shoes\n    names: {en: [shoes]}\n";
+    struct kf_catalogue *with, *bare;
+    struct kf_err err = {0};
+    const char *sp = write_file("shoes.yaml", shoes);
+    assert_int_equal(kf_catalogue_load(sp, &with, &err), KF_OK);
+    assert_int_equal(kf_catalogue_load_with(sp, NULL, &bare, &err), KF_OK);
+    kf_arena_reset(A);
+    assert_int_equal(kf_catalogue_match(with, "the shows were great", 20, A, E, 64), 0);
+    assert_int_equal(kf_catalogue_match(bare, "the shows were great", 20, A, E, 64), 1);
+    assert_int_equal(kf_catalogue_match(with, "new shoez please", 16, A, E, 64), 1);
+    kf_catalogue_free(with);
+    kf_catalogue_free(bare);
     /* short words never, two typos never, Chinese never */
     assert_int_equal(match("phne"), 0);
     assert_int_equal(match("Aple"), 0);
