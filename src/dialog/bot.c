@@ -229,8 +229,9 @@ static int bot__read_entities(struct kf_bot *bot, const struct kf_ydoc *doc,
         pp.rules = &r;
         pp.nrules = 1;
         struct kf_patterns *pat;
-        if ((rc = kf_patterns_new(pp, &pat, err)) != KF_OK)
-            return kf_ydoc_errorf(doc, it, err, KF_ECONFIG, "entities.patterns: %s", err->msg);
+        struct kf_err perr = {0};
+        if (kf_patterns_new(pp, &pat, &perr) != KF_OK)
+            return kf_ydoc_errorf(doc, it, err, KF_ECONFIG, "entities.patterns: %s", perr.msg);
         kf_patterns_free(pat);
         bot->rules[bot->nrules++] = r;
     }

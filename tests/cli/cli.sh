@@ -79,5 +79,23 @@ head -c 100 "$tmp/t.kfm" >"$tmp/cut.kfm"
 expect "eval truncated model" 1 'cut.kfm: checksum mismatch' -- "$bin" eval --model "$tmp/cut.kfm" --data "$tmp/t.tsv"
 expect "predict no model" 1 'nope.kfm: No such file' -- "$bin" predict --model "$tmp/nope.kfm"
 
+# entities: train / eval a CRF on CoNLL/BIO and on annotated YAML
+bio=""
+for n in 张三 李四 王五 赵六 陈晨; do for c in 北京 上海 广州 深圳; do
+    bio+="${n:0:1}\tB-name\n${n:1:1}\tI-name\n去\tO\n${c:0:1}\tB-city\n${c:1:1}\tI-city\n\n"
+done; done
+printf "$bio" >"$tmp/e.bio"
+expect "train entities" 0 "trained entities on 20 sentences: 2 types" -- "$bin" train --task entities --data "$tmp/e.bio" --out "$tmp/e.kfm" --max-iter 30
+expect "eval entities json" 0 '^\{"sentences":20,"micro_f1":1\.0000,.*"per_type":\{"city":\{"precision":1\.0000' -- "$bin" eval --task entities --model "$tmp/e.kfm" --data "$tmp/e.bio" --json
+expect "eval entities text" 0 'name +100\.00% +100\.00% +100\.00% +20' -- "$bin" eval --task entities --model "$tmp/e.kfm" --data "$tmp/e.bio"
+printf '张\tB-name\n三 PERSON\n' >"$tmp/bad.bio"
+expect "train entities bad tag" 1 "bad.bio:2: tag 'PERSON' is not O, B-x" -- "$bin" train --task entities --data "$tmp/bad.bio" --out "$tmp/x.kfm"
+printf 'nlu:\n- intent: x\n  examples: |\n    - no annotation here\n' >"$tmp/none.yml"
+expect "train entities no annotations" 1 "no entity annotations" -- "$bin" train --task entities --data "$tmp/none.yml" --out "$tmp/x.kfm"
+expect "eval entities needs a model or bot" 2 "one of --model or --bot" -- "$bin" eval --task entities --data "$tmp/e.bio"
+expect "eval entities bot" 0 '^\{"sentences":432,"micro_f1":0\.9[5-9]' -- "$bin" eval --task entities --bot "$root/bots/demo-shop" --no-crf --data "$root/bots/demo-shop/tests/entities-test.yaml" --json
+expect "train --bot" 0 "models of demo-shop ready in $tmp/m/demo-shop" -- "$bin" train --bot "$root/bots/demo-shop" --models "$tmp/m"
+[ -s "$tmp/m/demo-shop/entities.kfm" ] && [ -s "$tmp/m/demo-shop/intent.kfm" ] && ok || bad "train --bot: models missing"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

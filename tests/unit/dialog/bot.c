@@ -380,6 +380,52 @@ static void test_bad_threshold(void **state)
     assert_error_at(state, msg, "bot.yaml", 4, "faq.threshold", "'abc'");
 }
 
+static void test_entities_section(void **state)
+{
+    struct tmpbot *t = *state;
+    put(state, "faq/a.yaml", FAQ_A);
+    put(state, "bot.yaml", bot_yaml_with("handoff_phrases:\n",
+                                         "entities:\n"                               /* 12 */
+                                         "  timezone: \"-05:30\"\n"                  /* 13 */
+                                         "  patterns:\n"                             /* 14 */
+                                         "    - type: member_no\n"                   /* 15 */
+                                         "      regex: 'VIP\\d{8}'\n"               /* 16 */
+                                         "handoff_phrases:\n"));
+    struct kf_bot *bot;
+    struct kf_err err = {0};
+    assert_int_equal(kf_bot_load(t->dir, &bot, &err), KF_OK);
+    size_t n;
+    const struct kf_pattern_rule *r = kf_bot_entity_rules(bot, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0].type, "member_no");
+    assert_string_equal(r[0].regex, "VIP\\d{8}");
+    assert_int_equal(kf_bot_utc_offset(bot), -330);
+    kf_bot_free(bot);
+
+    /* a bad expression is reported at its entry with PCRE2's words */
+    put(state, "bot.yaml", bot_yaml_with("handoff_phrases:\n",
+                                         "entities:\n"
+                                         "  patterns:\n"
+                                         "    - type: member_no\n"                   /* 14 */
+                                         "      regex: 'VIP(\\d{8}'\n"
+                                         "handoff_phrases:\n"));
+    const char *msg = load_fails(state, KF_ECONFIG);
+    assert_error_at(state, msg, "bot.yaml", 14, "entities.patterns", "member_no");
+    put(state, "bot.yaml", bot_yaml_with("handoff_phrases:\n",
+                                         "entities:\n"
+                                         "  timezone: Beijing\n"                     /* 13 */
+                                         "handoff_phrases:\n"));
+    msg = load_fails(state, KF_ECONFIG);
+    assert_error_at(state, msg, "bot.yaml", 13, "entities.timezone", "UTC offset");
+    put(state, "bot.yaml", bot_yaml_with("handoff_phrases:\n",
+                                         "entities:\n"
+                                         "  patterns:\n"
+                                         "    - type: member_no\n"                   /* 14 */
+                                         "handoff_phrases:\n"));
+    msg = load_fails(state, KF_ECONFIG);
+    assert_error_at(state, msg, "bot.yaml", 14, "regex", "required");
+}
+
 static void test_bad_suggest(void **state)
 {
     put(state, "bot.yaml", bot_yaml_with("suggest: 2", "suggest: 9"));
@@ -581,6 +627,7 @@ int main(void)
         T(test_answer_missing_a_language),
         T(test_answer_in_an_unknown_language),
         T(test_bad_threshold),
+        T(test_entities_section),
         T(test_bad_suggest),
         T(test_message_missing_a_language),
         T(test_messages_missing),
