@@ -1,6 +1,6 @@
 # kefu — the small Makefile in front of CMake.
 #   make        build (release-ish, into build/)
-#   make run    install what is missing, build, start the demo on :8080
+#   make run    install what is missing, build, seed the demo shop (once), start the demo on :8080
 #   make test   install what tests need, build with ASan+UBSan, run ctest
 #   make bench  build and run the benchmarks (docs/benchmarks.md)
 #   make clean  remove build folders
@@ -9,6 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 TBUILD ?= build-test
 ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: all build run test bench clean deps
 
@@ -23,6 +24,7 @@ build: deps
 
 run: build
 	@mkdir -p var
+	$(BUILD)/kefu demo seed --if-empty $(DEMO_ARGS)
 	$(BUILD)/kefu serve $(ARGS)
 
 test:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-source.sh — machine-checked rules for src/ (run by ctest as checks.source).
 #   1. layering: a module includes only headers of its own or lower layers
-#        core < nlp < kb;  core < data;  dialog sees core nlp kb data;
+#        core < nlp < kb;  core < data < biz;  dialog sees core nlp kb data biz;
 #        server and cli see everything below them; nothing points upward.
 #   2. SQL stays in the storage backends: <sqlite3.h> only under src/data/sqlite/.
 #   3. banned calls: sprintf vsprintf strcpy strcat gets atoi (use snprintf,
@@ -18,8 +18,9 @@ layer_of_header() {
         err|mem|log|arena|buf|utf8|map|yaml|config) echo core ;;
         text|features|dataset|classifier|evaluate|model_format|nlu|t2s|pii|entity|patterns|catalogue|crf|entities) echo nlp ;;
         kb) echo kb ;;
-        store) echo data ;;
-        bot|dialog|engine) echo dialog ;;
+        store|repo) echo data ;;
+        connector|biz) echo biz ;;
+        bot|dialog|engine|flow) echo dialog ;;
         server) echo server ;;
         *) echo unknown ;;
     esac
@@ -30,9 +31,10 @@ allowed() { # layer → layers it may include
         nlp) echo "core nlp" ;;
         kb) echo "core nlp kb" ;;
         data) echo "core data" ;;
-        dialog) echo "core nlp kb data dialog" ;;
-        server) echo "core nlp kb data dialog server" ;;
-        cli) echo "core nlp kb data dialog server" ;;
+        biz) echo "core data biz" ;;
+        dialog) echo "core nlp kb data biz dialog" ;;
+        server) echo "core nlp kb data biz dialog server" ;;
+        cli) echo "core nlp kb data biz dialog server" ;;
     esac
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "kefu/err.h"
+#include "kefu/flow.h"
 #include "kefu/kb.h"
 #include "kefu/patterns.h"
 
@@ -51,6 +52,9 @@ const struct kf_kb *kf_bot_kb(const struct kf_bot *bot);
  * zone in minutes east of UTC (default 0 = UTC; the demo shop says +08:00). */
 const struct kf_pattern_rule *kf_bot_entity_rules(const struct kf_bot *bot, size_t *n);
 int kf_bot_utc_offset(const struct kf_bot *bot);
+/* The bot's flows and dialog settings (flow.h): DIR/dialog.yaml and
+ * DIR/flows/NAME.yaml, checked at load. Never NULL after a load. */
+const struct kf_flows *kf_bot_flows(const struct kf_bot *bot);
 
 /* 1 if the (raw) text asks for a human, by the bot's handoff phrases. */
 int kf_bot_wants_human(const struct kf_bot *bot, const char *text, size_t len);

@@ -8,8 +8,10 @@
  * short flags the CLI maps onto keys, e.g. --port). Unknown keys and bad
  * values are errors that name where they came from: "kefu.yaml:12:
  * server.port: 99999 is out of range [0, 65535]". Secret settings
- * (privacy.key, privacy.reveal_token) are never echoed: not in errors, and
- * kf_config_describe prints "(set)" for them.
+ * (privacy.key, privacy.reveal_token, connectors.*.auth_header) are never
+ * echoed: not in errors, and kf_config_describe prints "(set)" for them.
+ * Checks that involve several keys (an http connector needs url and spec)
+ * are done by kf_config_check, once all layers are applied.
  *
  * struct kf_config is a plain value: copy it freely; strings live inside it.
  */
@@ -21,6 +23,15 @@
 #include "kefu/err.h"
 
 #define KF_CONFIG_STR_MAX 1024
+
+/* connectors.<backend>.* (connector.h, docs/connectors.md) */
+struct kf_config_connector {
+    char type[16];                 /* builtin | http */
+    char url[KF_CONFIG_STR_MAX];   /* http: base URL */
+    char spec[KF_CONFIG_STR_MAX];  /* http: spec YAML file */
+    char auth_header[1024];        /* http: "Name: value" (secret) */
+    long timeout_ms, retries, backoff_ms, breaker_failures, breaker_reset_ms;
+};
 
 struct kf_config {
     /* server */
@@ -48,6 +59,8 @@ struct kf_config {
     /* log */
     char log_level[16];
     char log_format[16];
+    /* connectors: the back ends of the business layer */
+    struct kf_config_connector conn_orders, conn_tickets, conn_customers;
 };
 
 struct kf_config kf_config_default(void);
@@ -62,6 +75,10 @@ int kf_config_apply_env(struct kf_config *cfg, char *const *envp, struct kf_err 
  * ("--set", "KEFU_SERVER_PORT", "kefu.yaml:3"). */
 int kf_config_set(struct kf_config *cfg, const char *key, const char *value, const char *origin,
                   struct kf_err *err);
+
+/* Checks across keys, after every layer is applied: each http connector has
+ * connectors.<backend>.url and .spec. KF_ECONFIG naming the key. */
+int kf_config_check(const struct kf_config *cfg, struct kf_err *err);
 
 /* Print every key and its value as YAML-ish lines into out (for `--help`
  * and `kefu serve --print-config`). Returns bytes needed. */

@@ -1,7 +1,16 @@
 /*
  * dialog.h — what the bot says to one customer message (no storage).
  *
- * Policy for this stage of kefu (FAQ bot):
+ * Two entry points:
+ *   kf_dialog_turn     the whole policy (src/dialog/policy.c): multi-turn
+ *                      flows from the bot's YAML (flow.h) over business
+ *                      actions (biz.h), small talk, clarification, the FAQ
+ *                      stage below and handoff after repeated failure; its
+ *                      state is a JSON object the caller stores per
+ *                      conversation (design notes atop policy.c);
+ *   kf_dialog_respond  the FAQ stage alone.
+ *
+ * FAQ stage:
  *   1. the customer asks for a human (bot handoff phrases, the handoff
  *      button, or the intent model's ask_human with confidence ≥ 0.5) → a
  *      `handoff` reply, and the caller records a handoff request;
@@ -19,8 +28,10 @@
 #include <stddef.h>
 
 #include "kefu/arena.h"
+#include "kefu/biz.h"
 #include "kefu/bot.h"
 #include "kefu/err.h"
+#include "kefu/flow.h"
 #include "kefu/nlu.h"
 
 #define KF_DIALOG_MAX_QR 6
@@ -33,18 +44,46 @@ struct kf_quick_reply {
 
 struct kf_reply {
     const char *text;
-    const char *kind;   /* faq | not_sure | handoff | greeting */
+    /* faq | not_sure | fallback | handoff | greeting | smalltalk | ask |
+     * confirm | action | cancelled | clarify | invalid */
+    const char *kind;
     const char *faq_id; /* NULL unless kind is faq */
     double confidence;  /* retrieval confidence, or 1 for rule decisions */
     struct kf_quick_reply qr[KF_DIALOG_MAX_QR];
     size_t nqr;
+    const char *card_json; /* a structured card (order, product, products, ticket) or NULL */
+    const char *flow;      /* the flow it belongs to, or NULL */
+    const char *slot;      /* kind ask: the slot asked for */
+    const char *action;    /* kind action: the business action whose result it tells */
+    const char *outcome;   /* … and that action's outcome */
 };
 
 struct kf_dialog_result {
     struct kf_reply replies[KF_DIALOG_MAX_REPLIES];
     size_t n;
-    int handoff; /* 1: the customer asked for a human */
+    int handoff; /* 1: a human should take over */
+    const char *handoff_reason; /* customer_request | repeated_failure | flow | backend_unavailable */
+    /* kf_dialog_turn only: */
+    const char *state_json; /* the conversation's new state (arena) */
+    const char *flow;       /* the flow the turn ran in, or NULL */
+    const char *action;     /* the last business action called, or NULL */
+    const char *outcome;    /* resolved | handed_off | abandoned | in_progress | fallback */
 };
+
+struct kf_dialog_input {
+    const struct kf_bot *bot;
+    const struct kf_flows *flows;   /* NULL: no flows */
+    const struct kf_nlu_result *nlu; /* NULL: no models */
+    const char *text;               /* the (masked) customer message */
+    size_t len;
+    const char *lang;
+    const char *state_json;         /* as returned last turn; NULL: a new conversation */
+    const struct kf_biz_ctx *biz;   /* NULL: flows cannot call actions */
+};
+
+/* One customer message → replies and the new state. */
+int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
+                   struct kf_dialog_result *out, struct kf_err *err);
 
 /* nlu: the message's NLU result, or NULL when there is none. */
 int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, const char *lang,
@@ -60,7 +99,8 @@ const char *kf_nlu_meta_json(const struct kf_nlu_result *r, struct kf_arena *a);
 void kf_dialog_greeting(const struct kf_bot *bot, const char *lang, struct kf_reply *out);
 
 /* The reply's meta as JSON text ({"faq_id":..,"confidence":..,
- * "quick_replies":[{"title":..,"text":..}]}) allocated in the arena. */
+ * "quick_replies":[{"title":..,"text":..}],"card":{..},"flow":..,"slot":..,
+ * "action":..,"outcome":..}, keys present when set) allocated in the arena. */
 const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "kefu/arena.h"
 #include "kefu/bot.h"
+#include "kefu/connector.h"
 #include "kefu/err.h"
 #include "kefu/log.h"
 #include "kefu/nlu.h"
@@ -46,6 +47,9 @@ struct kf_engine_params {
     const struct kf_pii_key *pii_key;
     int train_threads;
     struct kf_log *log; /* borrowed; may be NULL */
+    /* The back ends of the business layer (connector.h); a type of NULL or
+     * "builtin" is the engine's own store (the store field is ignored). */
+    struct kf_connector_params orders, tickets, customers;
 };
 
 struct kf_engine_params kf_engine_default_params(void);
@@ -58,6 +62,10 @@ void kf_engine_free(struct kf_engine *e); /* NULL is a no-op */
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e);
 const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e);
 struct kf_store *kf_engine_store(struct kf_engine *e);
+
+/* The connector of a back end: "orders" (also products and returns),
+ * "tickets" or "customers"; NULL for another name. Owned by the engine. */
+struct kf_connector *kf_engine_connector(struct kf_engine *e, const char *backend);
 
 /* 0 when the store answers. */
 int kf_engine_ready(struct kf_engine *e, struct kf_err *err);

@@ -29,7 +29,9 @@
     XX(EEXIST, -10, "already exists")                                \
     XX(EBUSY, -11, "busy")                                           \
     XX(EUNSUPPORTED, -12, "not supported")                           \
-    XX(EINTERNAL, -13, "internal error")
+    XX(EINTERNAL, -13, "internal error")                             \
+    XX(ECONFLICT, -14, "conflict")                                   \
+    XX(EUNAVAILABLE, -15, "service unavailable")
 
 enum kf_errcode {
     KF_OK = 0,

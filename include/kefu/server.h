@@ -1,10 +1,12 @@
 /*
  * server.h — kefu's HTTP/1.1 server (libmicrohttpd, epoll thread pool).
  *
- * Routes (docs/api.md): the JSON API under /api/v1, the Rasa-compatible REST
- * channel at /webhooks/rest/webhook, /healthz and /readyz, and static files
- * from the web root for everything else. Handlers only translate HTTP and
- * JSON to engine calls; no SQL or business rule lives here.
+ * Routes (docs/api.md): the JSON API under /api/v1 (conversations, NLU, and
+ * the back office: tickets, customers, orders, products), the Rasa-compatible
+ * REST channel at /webhooks/rest/webhook, /healthz and /readyz, and static
+ * files from the web root for everything else. Handlers only translate HTTP
+ * and JSON to engine calls and the business layer's connectors; no SQL or
+ * business rule lives here.
  *
  * Ownership: the server borrows the engine and the log; both must outlive
  * it. kf_server_free() stops accepting, finishes in-flight requests and

@@ -91,9 +91,22 @@ struct kf_vault_item {
     const char *key_id; /* which key sealed it (pii.h kf_pii_key.id) */
 };
 
+/* What the dialog did with one customer message (table dialog_turns), for
+ * reports and retraining. Strings may be NULL. */
+struct kf_turn_record {
+    const char *intent;
+    double intent_confidence;
+    const char *entities_json; /* JSON array (entities.h kf_entities_json) */
+    const char *sentiment;
+    const char *flow;    /* the flow the turn ran in, if any */
+    const char *action;  /* the business action called, if any (e.g. order.cancel) */
+    const char *outcome; /* resolved | handed_off | abandoned | in_progress | fallback */
+};
+
 /* One conversation turn, written in one transaction: the messages (ids and
  * created_at filled in on success), their vault items, an optional status
- * change and an optional handoff request. */
+ * change, an optional handoff request, the conversation's new dialog state
+ * and the turn's record. */
 struct kf_turn_write {
     const char *conversation_id;
     struct kf_message *msgs;
@@ -102,6 +115,8 @@ struct kf_turn_write {
     size_t nvault;
     const char *new_status;     /* NULL: unchanged */
     const char *handoff_reason; /* NULL: none */
+    const char *dialog_state;   /* JSON object text replacing the stored state; NULL: unchanged */
+    const struct kf_turn_record *record; /* NULL: none (record.message = msgs[0]) */
 };
 
 int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err);
@@ -111,6 +126,11 @@ int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf
 int kf_store_messages_list(struct kf_store *st, const char *conversation_id, long long before,
                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                            int *more, struct kf_err *err);
+
+/* The dialog state last committed for a conversation (JSON object text, in
+ * the arena), or *out = NULL when there is none. */
+int kf_store_dialog_state_get(struct kf_store *st, const char *conversation_id, struct kf_arena *a,
+                              const char **out, struct kf_err *err);
 
 /* Vault items of the conversation's messages with first_id <= id <= last_id,
  * ordered by message id, then start. Bytes and strings go into the arena. */

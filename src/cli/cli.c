@@ -190,6 +190,25 @@ static int cli__pii_key(const struct kf_config *cfg, struct kf_log *log, struct 
     return KF_OK;
 }
 
+/* connectors.<backend>.* → the engine's connector params (strings point
+ * into cfg, which outlives kf_engine_new; the engine copies them). */
+static void cli__connector(const struct kf_config_connector *cc, const char *backend,
+                           struct kf_log *log, struct kf_connector_params *p)
+{
+    *p = kf_connector_default_params();
+    p->backend = backend;
+    p->type = cc->type;
+    p->url = cc->url[0] ? cc->url : NULL;
+    p->spec_path = cc->spec[0] ? cc->spec : NULL;
+    p->auth_header = cc->auth_header[0] ? cc->auth_header : NULL;
+    p->timeout_ms = cc->timeout_ms;
+    p->retries = (int)cc->retries;
+    p->backoff_ms = cc->backoff_ms;
+    p->breaker_failures = (int)cc->breaker_failures;
+    p->breaker_reset_ms = cc->breaker_reset_ms;
+    p->log = log;
+}
+
 struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, struct kf_log *log,
                                   int *exit_code)
 {
@@ -201,6 +220,14 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
     ep.model_dir = cfg->model_dir;
     ep.log = log;
     struct kf_err err = {0};
+    if (kf_config_check(cfg, &err) != KF_OK) {
+        fprintf(stderr, "kefu: %s\n", err.msg);
+        *exit_code = 2;
+        return NULL;
+    }
+    cli__connector(&cfg->conn_orders, "orders", log, &ep.orders);
+    cli__connector(&cfg->conn_tickets, "tickets", log, &ep.tickets);
+    cli__connector(&cfg->conn_customers, "customers", log, &ep.customers);
     if (cli__pii_policy(cfg, &ep.pii, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);
         *exit_code = 2;

@@ -55,5 +55,6 @@ int cli_has_bot_flag(int argc, char **argv);
 int cmd_train_bot(int argc, char **argv);
 int cmd_eval_entities(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_demo(int argc, char **argv); /* cmd_demo.c: kefu demo seed */
 
 #endif

@@ -20,14 +20,17 @@
 struct chat_opts {
     char lang[8];
     int meta; /* --meta: show kind, FAQ id and confidence */
+    char customer[128]; /* --customer: chat as this web customer (e.g. demo-customer-1) */
 };
 
 static void chat_help(void)
 {
-    fputs("Usage: kefu chat [--lang zh|en] [--meta] [options]\n"
+    fputs("Usage: kefu chat [--lang zh|en] [--meta] [--customer ID] [options]\n"
           "Talk to the bot in this terminal (line editing and history when interactive).\n"
           "  -l, --lang L          conversation language (default: the bot's first)\n"
           "      --meta            show each reply's kind, FAQ id and confidence\n"
+          "      --customer ID     chat as the web customer ID (demo-customer-1 owns the\n"
+          "                        demo orders DS20261101001-005; default: a new customer)\n"
           "In the chat: /new starts over, /lang en switches language, /quit leaves,\n"
           "and a number picks one of the suggested replies.\n\n",
           stdout);
@@ -43,6 +46,14 @@ static int chat_opt(int opt, const char *arg, void *ctx)
     }
     if (opt == 'M') {
         o->meta = 1;
+        return 0;
+    }
+    if (opt == 'C') {
+        if (strlen(arg) >= sizeof o->customer) {
+            fprintf(stderr, "kefu: --customer: longer than %zu bytes\n", sizeof o->customer - 1);
+            return 2;
+        }
+        snprintf(o->customer, sizeof o->customer, "%s", arg);
         return 0;
     }
     return 2;
@@ -90,7 +101,9 @@ static void chat__show(struct chat *c, const struct kf_message *m)
 
 static int chat__start(struct chat *c, struct kf_arena *a)
 {
-    struct kf_start req = {.channel = "cli", .lang = c->opts.lang[0] ? c->opts.lang : NULL};
+    struct kf_start req = {.channel = c->opts.customer[0] ? "web" : "cli",
+                           .lang = c->opts.lang[0] ? c->opts.lang : NULL,
+                           .external_id = c->opts.customer[0] ? c->opts.customer : NULL};
     struct kf_message greeting;
     struct kf_err err = {0};
     if (kf_engine_start(c->engine, &req, a, &c->conv, &greeting, &err) != KF_OK) {
@@ -116,6 +129,7 @@ int cmd_chat(int argc, char **argv)
 {
     static const struct option extra[] = {{"lang", required_argument, NULL, 'l'},
                                           {"meta", no_argument, NULL, 'M'},
+                                          {"customer", required_argument, NULL, 'C'},
                                           {NULL, 0, NULL, 0}};
     struct chat c;
     memset(&c, 0, sizeof c);

@@ -24,6 +24,7 @@ static void usage(FILE *f)
           "  train     train a classifier (intent, sentiment, spam, ...)\n"
           "  eval      score a classifier: accuracy, macro-F1, out-of-scope\n"
           "  predict   classify texts from stdin\n"
+          "  demo      demo seed: fill the store with the deterministic demo shop\n"
           "  version   print the version\n"
           "  help      this help (kefu COMMAND --help for a command's options)\n",
           f);
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0)
         return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc > 2 && strcmp(argv[2], "--help") == 0) {
             puts("Usage: kefu version\nPrints kefu's version.");

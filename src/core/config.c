@@ -16,8 +16,9 @@
 
 /* CFG_LIST: comma-separated words from `enums`; CFG_SECRET: a string that is
  * never echoed, "" allowed, at least `min` bytes when set; CFG_HEX: a secret
- * of exactly `min` hex characters, or "". */
-enum cfg_type { CFG_STR, CFG_LONG, CFG_ENUM, CFG_LIST, CFG_SECRET, CFG_HEX };
+ * of exactly `min` hex characters, or ""; CFG_HEADER: a secret HTTP header
+ * line "Name: value", or ""; CFG_URL: "" or an http:// or https:// URL. */
+enum cfg_type { CFG_STR, CFG_LONG, CFG_ENUM, CFG_LIST, CFG_SECRET, CFG_HEX, CFG_HEADER, CFG_URL };
 
 struct cfg_key {
     const char *key;
@@ -35,6 +36,29 @@ struct cfg_key {
 
 #define OFF(f) offsetof(struct kf_config, f)
 #define SZ(f) sizeof(((struct kf_config *)0)->f)
+
+/* connectors.<backend>.* for one back end (docs/connectors.md) */
+#define CONN_KEYS(b, f)                                                                         \
+    {"connectors." b ".type", CFG_ENUM, OFF(f.type), SZ(f.type), 0, 0, "builtin|http",          \
+     "builtin: the embedded store; http: a REST service described by a spec", NULL, 0},         \
+        {"connectors." b ".url", CFG_URL, OFF(f.url), SZ(f.url), 0, 0, NULL,                    \
+         "http: base URL of the service", NULL, 1},                                             \
+        {"connectors." b ".spec", CFG_STR, OFF(f.spec), SZ(f.spec), 0, 0, NULL,                 \
+         "http: YAML spec of its operations and field mapping", NULL, 1},                       \
+        {"connectors." b ".auth_header", CFG_HEADER, OFF(f.auth_header), SZ(f.auth_header), 0, \
+         0, NULL, "http: header sent with every request, 'Name: value' (secret)", NULL, 0},     \
+        {"connectors." b ".timeout_ms", CFG_LONG, OFF(f.timeout_ms), 0, 1, 600000, NULL,        \
+         "http: time limit of one attempt", NULL, 0},                                           \
+        {"connectors." b ".retries", CFG_LONG, OFF(f.retries), 0, 0, 10, NULL,                  \
+         "http: extra attempts after a 5xx, timeout or connection error", NULL, 0},            \
+        {"connectors." b ".backoff_ms", CFG_LONG, OFF(f.backoff_ms), 0, 0, 60000, NULL,         \
+         "http: first wait between attempts, doubled each time", NULL, 0},                      \
+        {"connectors." b ".breaker_failures", CFG_LONG, OFF(f.breaker_failures), 0, 0, 1000,    \
+         NULL, "http: failed calls in a row that open the circuit breaker (0 = never)", NULL,  \
+         0},                                                                                    \
+        {"connectors." b ".breaker_reset_ms", CFG_LONG, OFF(f.breaker_reset_ms), 0, 0,          \
+         86400000, NULL, "http: how long the open breaker fails calls before one trial", NULL, \
+         0}
 
 static const struct cfg_key cfg_keys[] = {
     {"server.host", CFG_STR, OFF(host), SZ(host), 0, 0, NULL, "address to listen on", NULL,
@@ -80,8 +104,12 @@ static const struct cfg_key cfg_keys[] = {
      "log level", NULL, 0},
     {"log.format", CFG_ENUM, OFF(log_format), SZ(log_format), 0, 0, "text|json",
      "log line format", NULL, 0},
+    CONN_KEYS("orders", conn_orders),
+    CONN_KEYS("tickets", conn_tickets),
+    CONN_KEYS("customers", conn_customers),
 };
 
+#undef CONN_KEYS
 #define N_KEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 
 struct kf_config kf_config_default(void)
@@ -105,6 +133,15 @@ struct kf_config kf_config_default(void)
     snprintf(c.pii_address, sizeof c.pii_address, "mask");
     snprintf(c.log_level, sizeof c.log_level, "info");
     snprintf(c.log_format, sizeof c.log_format, "text");
+    struct kf_config_connector *conns[] = {&c.conn_orders, &c.conn_tickets, &c.conn_customers};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(conns[i]->type, sizeof conns[i]->type, "builtin");
+        conns[i]->timeout_ms = 3000;
+        conns[i]->retries = 2;
+        conns[i]->backoff_ms = 100;
+        conns[i]->breaker_failures = 5;
+        conns[i]->breaker_reset_ms = 30000;
+    }
     return c;
 }
 
@@ -186,6 +223,33 @@ int kf_config_set(struct kf_config *cfg, const char *key, const char *value, con
         memcpy(field, value, n + 1);
         return KF_OK;
     }
+    case CFG_HEADER: {
+        size_t n = strlen(value);
+        if (n >= k->size)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: longer than %zu bytes (value not shown)",
+                             origin, key, k->size - 1);
+        const char *colon = strchr(value, ':');
+        int ctl = 0;
+        for (size_t i = 0; i < n; i++)
+            ctl |= (unsigned char)value[i] < 0x20 || value[i] == 0x7f;
+        if (n > 0 && (colon == NULL || colon == value || ctl ||
+                      strcspn(value, " \t") < (size_t)(colon - value)))
+            return kf_errorf(err, KF_ECONFIG,
+                             "%s: %s: expected one header line 'Name: value' (value not shown)",
+                             origin, key);
+        memcpy(field, value, n + 1);
+        return KF_OK;
+    }
+    case CFG_URL:
+        if (value[0] != '\0' && strncmp(value, "http://", 7) != 0 &&
+            strncmp(value, "https://", 8) != 0)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: '%.64s' is not an http:// or https:// URL",
+                             origin, key, value);
+        if (strlen(value) >= k->size)
+            return kf_errorf(err, KF_ECONFIG, "%s: %s: longer than %zu bytes", origin, key,
+                             k->size - 1);
+        memcpy(field, value, strlen(value) + 1);
+        return KF_OK;
     case CFG_STR:
         if (value[0] == '\0' && k->empty_ok) {
             field[0] = '\0';
@@ -288,6 +352,10 @@ int kf_config_apply_env(struct kf_config *cfg, char *const *envp, struct kf_err 
 size_t kf_config_describe(const struct kf_config *cfg, char *out, size_t cap)
 {
     size_t at = 0;
+    int width = 18; /* the longest key, so the values line up */
+    for (size_t i = 0; i < N_KEYS; i++)
+        if ((int)strlen(cfg_keys[i].key) > width)
+            width = (int)strlen(cfg_keys[i].key);
     for (size_t i = 0; i < N_KEYS; i++) {
         const struct cfg_key *k = &cfg_keys[i];
         const char *field = (const char *)cfg + k->offset;
@@ -296,16 +364,37 @@ size_t kf_config_describe(const struct kf_config *cfg, char *out, size_t cap)
             long v;
             memcpy(&v, field, sizeof v);
             n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
-                         "  %-18s %-24ld # %s\n", k->key, v, k->help);
-        } else if (k->type == CFG_SECRET || k->type == CFG_HEX) {
+                         "  %-*s %-24ld # %s\n", width, k->key, v, k->help);
+        } else if (k->type == CFG_SECRET || k->type == CFG_HEX || k->type == CFG_HEADER) {
             n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
-                         "  %-18s %-24s # %s\n", k->key, field[0] ? "(set)" : "\"\"", k->help);
+                         "  %-*s %-24s # %s\n", width, k->key, field[0] ? "(set)" : "\"\"",
+                         k->help);
         } else {
             n = snprintf(out + (at < cap ? at : cap), at < cap ? cap - at : 0,
-                         "  %-18s %-24s # %s\n", k->key, field, k->help);
+                         "  %-*s %-24s # %s\n", width, k->key, field, k->help);
         }
         if (n > 0)
             at += (size_t)n;
     }
     return at;
+}
+
+int kf_config_check(const struct kf_config *cfg, struct kf_err *err)
+{
+    const struct kf_config_connector *conns[] = {&cfg->conn_orders, &cfg->conn_tickets,
+                                                 &cfg->conn_customers};
+    static const char *const names[] = {"orders", "tickets", "customers"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(conns[i]->type, "http") != 0)
+            continue;
+        if (conns[i]->url[0] == '\0')
+            return kf_errorf(err, KF_ECONFIG,
+                             "connectors.%s.url: required when connectors.%s.type is http",
+                             names[i], names[i]);
+        if (conns[i]->spec[0] == '\0')
+            return kf_errorf(err, KF_ECONFIG,
+                             "connectors.%s.spec: required when connectors.%s.type is http",
+                             names[i], names[i]);
+    }
+    return KF_OK;
 }

@@ -81,6 +81,15 @@ int kf_store_messages_list(struct kf_store *st, const char *conversation_id, lon
     return st->ops->messages_list(st, conversation_id, before, limit, a, out, n, more, err);
 }
 
+int kf_store_dialog_state_get(struct kf_store *st, const char *conversation_id, struct kf_arena *a,
+                              const char **out, struct kf_err *err)
+{
+    *out = NULL;
+    if (conversation_id == NULL)
+        return kf_errorf(err, KF_EINVAL, "store: no conversation id");
+    return st->ops->dialog_state_get(st, conversation_id, a, out, err);
+}
+
 int kf_store_vault_list(struct kf_store *st, const char *conversation_id, long long first_id,
                         long long last_id, struct kf_arena *a, struct kf_vault_item **out,
                         size_t *n, struct kf_err *err)

@@ -2,7 +2,9 @@
  * store_int.h — the backend vtable behind store.h (internal to src/data).
  *
  * A backend embeds struct kf_store as its first member (`super`) and fills
- * in `ops`; store.c forwards every public call to it.
+ * in `ops`; store.c forwards every public call to it. The repositories of
+ * repo.h (products, orders, tickets, customers, the demo seed) are a second
+ * table, `repo` (src/data/repo_int.h), forwarded by repo.c.
  */
 #ifndef KEFU_STORE_INT_H
 #define KEFU_STORE_INT_H
@@ -27,13 +29,18 @@ struct kf_store_ops {
     int (*messages_list)(struct kf_store *st, const char *conversation_id, long long before,
                          int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                          int *more, struct kf_err *err);
+    int (*dialog_state_get)(struct kf_store *st, const char *conversation_id,
+                            struct kf_arena *a, const char **out, struct kf_err *err);
     int (*vault_list)(struct kf_store *st, const char *conversation_id, long long first_id,
                       long long last_id, struct kf_arena *a, struct kf_vault_item **out,
                       size_t *n, struct kf_err *err);
 };
 
+struct kf_repo_ops;
+
 struct kf_store {
     const struct kf_store_ops *ops;
+    const struct kf_repo_ops *repo;
 };
 
 /* Backends */

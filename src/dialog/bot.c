@@ -52,6 +52,7 @@ struct kf_bot {
     struct kf_pattern_rule *rules;
     size_t nrules;
     int utc_offset_min;
+    struct kf_flows *flows; /* dialog.yaml + flows/ (flow.h) */
 };
 
 /* ---- accessors --------------------------------------------------------- */
@@ -72,6 +73,7 @@ const struct kf_pattern_rule *kf_bot_entity_rules(const struct kf_bot *bot, size
     return bot->rules;
 }
 int kf_bot_utc_offset(const struct kf_bot *bot) { return bot->utc_offset_min; }
+const struct kf_flows *kf_bot_flows(const struct kf_bot *bot) { return bot->flows; }
 
 const struct kf_faq_entry *kf_bot_faq(const struct kf_bot *bot, size_t i)
 {
@@ -104,6 +106,7 @@ void kf_bot_free(struct kf_bot *bot)
     if (bot == NULL)
         return;
     kf_kb_free(bot->kb);
+    kf_flows_free(bot->flows);
     kf_free(bot->faq);
     kf_free(bot->human);
     kf_arena_free(bot->arena);
@@ -532,6 +535,8 @@ int kf_bot_load(const char *dir, struct kf_bot **out, struct kf_err *err)
         rc = bot__read_faq_dir(bot, dir, err);
     if (rc == KF_OK && bot->nfaq > 0)
         rc = kf_kb_build(bot->kb, err);
+    if (rc == KF_OK)
+        rc = kf_flows_load(dir, bot->langs, bot->nlangs, &bot->flows, err);
     if (rc != KF_OK) {
         kf_bot_free(bot);
         return rc;

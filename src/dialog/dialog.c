@@ -43,6 +43,7 @@ int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, co
         r->kind = "handoff";
         r->confidence = 1;
         out->handoff = 1;
+        out->handoff_reason = "customer_request";
         return KF_OK;
     }
 
@@ -101,6 +102,19 @@ const char *kf_reply_meta_json(const struct kf_reply *r, struct kf_arena *a)
     if (r->faq_id != NULL)
         json_object_set_new(o, "faq_id", json_string(r->faq_id));
     json_object_set_new(o, "confidence", dialog__real3(r->confidence));
+    if (r->flow != NULL)
+        json_object_set_new(o, "flow", json_string(r->flow));
+    if (r->slot != NULL)
+        json_object_set_new(o, "slot", json_string(r->slot));
+    if (r->action != NULL)
+        json_object_set_new(o, "action", json_string(r->action));
+    if (r->outcome != NULL)
+        json_object_set_new(o, "outcome", json_string(r->outcome));
+    if (r->card_json != NULL) {
+        json_t *card = json_loads(r->card_json, 0, NULL);
+        if (card != NULL)
+            json_object_set_new(o, "card", card);
+    }
     if (r->nqr > 0) {
         json_t *qr = json_array();
         for (size_t i = 0; i < r->nqr; i++)

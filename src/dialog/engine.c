@@ -3,10 +3,13 @@
  */
 #include "kefu/engine.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
+#include "kefu/biz.h"
 #include "kefu/dialog.h"
 #include "kefu/mem.h"
 #include "kefu/pii.h"
@@ -21,6 +24,11 @@ struct kf_engine {
     struct kf_bot *bot;
     struct kf_nlu *nlu;
     struct kf_log *log;
+    struct kf_connector *orders, *tickets, *customers;
+    struct kf_biz *biz;
+    /* one conversation's turns run one at a time (its dialog state is read,
+     * changed and written by each): a conversation id hashes to a stripe */
+    pthread_mutex_t stripes[64];
 };
 
 struct kf_engine_params kf_engine_default_params(void)
@@ -63,6 +71,51 @@ static int engine__privacy_init(struct kf_engine *e, const struct kf_engine_para
     return KF_OK;
 }
 
+/* Every action a flow calls must exist in the business registry. */
+static int engine__check_action(void *ud, const char *flow, const char *action, const char *file,
+                                int line)
+{
+    struct kf_err *err = ud;
+    if (kf_biz_find(action) != NULL)
+        return 0;
+    return kf_errorf(err, KF_ECONFIG, "%s:%d: flow %s calls '%s', which no business module has",
+                     file, line, flow, action);
+}
+
+static int engine__connector(struct kf_engine *e, struct kf_connector_params cp,
+                             const char *backend, struct kf_connector **out, struct kf_err *err)
+{
+    if (cp.type == NULL || cp.type[0] == '\0')
+        cp.type = "builtin";
+    cp.backend = backend;
+    cp.store = e->store;
+    if (cp.log == NULL)
+        cp.log = e->log;
+    return kf_connector_new(cp, out, err);
+}
+
+static int engine__biz_init(struct kf_engine *e, const struct kf_engine_params *p,
+                            struct kf_err *err)
+{
+    int rc = engine__connector(e, p->orders, "orders", &e->orders, err);
+    if (rc == KF_OK)
+        rc = engine__connector(e, p->tickets, "tickets", &e->tickets, err);
+    if (rc == KF_OK)
+        rc = engine__connector(e, p->customers, "customers", &e->customers, err);
+    if (rc != KF_OK)
+        return rc;
+    struct kf_biz_params bp = kf_biz_default_params();
+    bp.orders = e->orders;
+    bp.tickets = e->tickets;
+    bp.customers = e->customers;
+    bp.log = e->log;
+    if ((rc = kf_biz_new(bp, &e->biz, err)) != KF_OK)
+        return rc;
+    if (kf_flows_each_action(kf_bot_flows(e->bot), engine__check_action, err) != 0)
+        return err->code;
+    return KF_OK;
+}
+
 int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
 {
     *out = NULL;
@@ -70,6 +123,8 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     if (e == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     e->log = p.log;
+    for (size_t i = 0; i < sizeof e->stripes / sizeof e->stripes[0]; i++)
+        pthread_mutex_init(&e->stripes[i], NULL);
     int rc = engine__privacy_init(e, &p, err);
     if (rc == KF_OK)
         rc = kf_bot_load(p.bot_path, &e->bot, err);
@@ -97,6 +152,8 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     int version = 0;
     if (rc == KF_OK)
         rc = kf_store_migrate(e->store, &version, err);
+    if (rc == KF_OK)
+        rc = engine__biz_init(e, &p, err);
     if (rc != KF_OK) {
         kf_engine_free(e);
         return rc;
@@ -113,8 +170,14 @@ void kf_engine_free(struct kf_engine *e)
 {
     if (e == NULL)
         return;
+    kf_biz_free(e->biz);
+    kf_connector_free(e->orders);
+    kf_connector_free(e->tickets);
+    kf_connector_free(e->customers);
     kf_store_free(e->store);
     kf_nlu_free(e->nlu);
+    for (size_t i = 0; i < sizeof e->stripes / sizeof e->stripes[0]; i++)
+        pthread_mutex_destroy(&e->stripes[i]);
     kf_bot_free(e->bot);
     kf_pii_key_wipe(&e->key);
     kf_free(e);
@@ -123,6 +186,11 @@ void kf_engine_free(struct kf_engine *e)
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e) { return e->bot; }
 const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e) { return e->nlu; }
 struct kf_store *kf_engine_store(struct kf_engine *e) { return e->store; }
+
+struct kf_connector *kf_engine_connector(struct kf_engine *e, const char *backend)
+{
+    return e->biz != NULL ? kf_biz_connector(e->biz, backend) : NULL;
+}
 
 int kf_engine_ready(struct kf_engine *e, struct kf_err *err)
 {
@@ -353,6 +421,94 @@ int kf_engine_reveal(struct kf_engine *e, const char *conv_id, struct kf_message
     return rc;
 }
 
+static size_t engine__stripe(const char *id)
+{
+    size_t h = 5381;
+    for (; *id; id++)
+        h = h * 33 + (unsigned char)*id;
+    return h % 64;
+}
+
+static long long engine__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The dialog and the commit of one turn, under the conversation's stripe:
+ * state read → policy → messages, vault, state and the turn record in one
+ * transaction. */
+static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv, const char *text,
+                        size_t len, const char *lang, const struct kf_nlu_result *nlu,
+                        const struct kf_vault_item *vault, size_t nvault, struct kf_arena *a,
+                        struct kf_turn *out, struct kf_err *err)
+{
+    const char *state = NULL;
+    int rc = kf_store_dialog_state_get(e->store, conv->id, a, &state, err);
+    if (rc != KF_OK)
+        return rc;
+    struct kf_biz_ctx ctx = {.biz = e->biz,
+                             .customer_id = conv->customer_id,
+                             .conversation_id = conv->id,
+                             .lang = lang,
+                             .text = text,
+                             .now_ms = engine__now_ms(),
+                             .utc_offset_min = kf_bot_utc_offset(e->bot)};
+    struct kf_dialog_input in = {.bot = e->bot,
+                                 .flows = kf_bot_flows(e->bot),
+                                 .nlu = nlu,
+                                 .text = text,
+                                 .len = len,
+                                 .lang = lang,
+                                 .state_json = state,
+                                 .biz = &ctx};
+    struct kf_dialog_result res;
+    if ((rc = kf_dialog_turn(&in, a, &res, err)) != KF_OK)
+        return rc;
+
+    struct kf_message msgs[1 + KF_DIALOG_MAX_REPLIES];
+    memset(&msgs[0], 0, sizeof msgs[0]);
+    msgs[0].role = "customer";
+    msgs[0].text = text;
+    msgs[0].lang = lang;
+    msgs[0].kind = "";
+    msgs[0].meta_json = kf_nlu_meta_json(nlu, a);
+    for (size_t i = 0; i < res.n; i++)
+        engine__reply_message(&res.replies[i], lang, a, &msgs[1 + i]);
+    struct kf_turn_record rec = {
+        .intent = nlu->intent,
+        .intent_confidence = nlu->intent_confidence,
+        .entities_json = nlu->nentities > 0 ? kf_entities_json(nlu->entities, nlu->nentities, a)
+                                            : NULL,
+        .sentiment = nlu->sentiment,
+        .flow = res.flow,
+        .action = res.action,
+        .outcome = res.outcome,
+    };
+    struct kf_turn_write w = {
+        .conversation_id = conv->id,
+        .msgs = msgs,
+        .n = 1 + res.n,
+        .vault = vault,
+        .nvault = nvault,
+        .new_status = res.handoff && strcmp(conv->status, "handoff") != 0 ? "handoff" : NULL,
+        .handoff_reason = res.handoff ? (res.handoff_reason ? res.handoff_reason
+                                                            : "customer_request")
+                                      : NULL,
+        .dialog_state = res.state_json,
+        .record = &rec,
+    };
+    if ((rc = kf_store_turn_commit(e->store, &w, err)) != KF_OK)
+        return rc;
+
+    out->customer = msgs[0];
+    for (size_t i = 0; i < res.n && i < sizeof out->replies / sizeof out->replies[0]; i++)
+        out->replies[out->nreplies++] = msgs[1 + i];
+    out->handoff = res.handoff;
+    return KF_OK;
+}
+
 int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, size_t len,
                    const char *lang, struct kf_arena *a, struct kf_turn *out, struct kf_err *err)
 {
@@ -394,34 +550,10 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     struct kf_nlu_result nlu;
     if ((rc = kf_nlu_parse(e->nlu, copy, len, a, &nlu, err)) != KF_OK)
         return rc;
-    struct kf_dialog_result res;
-    if ((rc = kf_dialog_respond(e->bot, copy, len, lang, &nlu, a, &res, err)) != KF_OK)
-        return rc;
 
-    struct kf_message msgs[1 + KF_DIALOG_MAX_REPLIES];
-    memset(&msgs[0], 0, sizeof msgs[0]);
-    msgs[0].role = "customer";
-    msgs[0].text = copy;
-    msgs[0].lang = lang;
-    msgs[0].kind = "";
-    msgs[0].meta_json = kf_nlu_meta_json(&nlu, a);
-    for (size_t i = 0; i < res.n; i++)
-        engine__reply_message(&res.replies[i], lang, a, &msgs[1 + i]);
-    struct kf_turn_write w = {
-        .conversation_id = conv.id,
-        .msgs = msgs,
-        .n = 1 + res.n,
-        .vault = vault,
-        .nvault = nvault,
-        .new_status = res.handoff && strcmp(conv.status, "handoff") != 0 ? "handoff" : NULL,
-        .handoff_reason = res.handoff ? "customer_request" : NULL,
-    };
-    if ((rc = kf_store_turn_commit(e->store, &w, err)) != KF_OK)
-        return rc;
-
-    out->customer = msgs[0];
-    for (size_t i = 0; i < res.n && i < sizeof out->replies / sizeof out->replies[0]; i++)
-        out->replies[out->nreplies++] = msgs[1 + i];
-    out->handoff = res.handoff;
-    return KF_OK;
+    pthread_mutex_t *stripe = &e->stripes[engine__stripe(conv.id)];
+    pthread_mutex_lock(stripe);
+    rc = engine__turn(e, &conv, copy, len, lang, &nlu, vault, nvault, a, out, err);
+    pthread_mutex_unlock(stripe);
+    return rc;
 }

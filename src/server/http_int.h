@@ -50,13 +50,24 @@ struct http_resp {
 void http_json(struct http_req *r, struct http_resp *out, unsigned status, json_t *doc);
 void http_error(struct http_req *r, struct http_resp *out, unsigned status, const char *code,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Map an engine error code to a status and error reply. */
+/* Map an engine or connector error code to a status and error reply:
+ * ENOTFOUND 404, EINVAL/EUTF8 400, ECONFLICT 409, ETOOBIG 413,
+ * EUNSUPPORTED 501, EBUSY/EUNAVAILABLE 503, anything else 500 (logged). */
 void http_engine_error(struct http_req *r, struct http_resp *out, int rc, const struct kf_err *err);
+/* 405 with an Allow header listing the methods the path takes. */
+void http_method_not_allowed(struct http_req *r, struct http_resp *out, const char *allow);
 
 /* Parse the body as a JSON object (or an empty body → empty object when
  * allow_empty); on failure fills `out` with a 4xx and returns NULL. The
  * caller owns the returned reference. */
 json_t *http_body_object(struct http_req *r, struct http_resp *out, int allow_empty);
+
+/* Route tables: a path family's handler either answers (HTTP_HANDLED) or
+ * says the path is not its own (HTTP_DECLINED) so the router tries the
+ * next one. */
+enum { HTTP_DECLINED = 0, HTTP_HANDLED = 1 };
+int api_tickets_route(struct http_req *r, struct http_resp *out); /* /api/v1/tickets... */
+int api_crm_route(struct http_req *r, struct http_resp *out); /* customers, orders, products */
 
 /* Routes */
 void api_conversation_create(struct http_req *r, struct http_resp *out);
@@ -68,5 +79,64 @@ void http_static(struct http_req *r, struct http_resp *out);
 
 /* A stored message as the API shows it. */
 json_t *api_message_json(const struct kf_message *m);
+
+/* ---- api_common.c: helpers of the back-office routes -------------------
+ * Each returns 0 on success or -1 after it has filled `out` with a 4xx/5xx
+ * reply naming the field, so handlers read `if (api_x(...) < 0) goto done;`. */
+
+/* Path segment after `prefix`: 0 when url does not start with prefix, else
+ * 1 with the segment (up to the next '/', at most segmax-1 bytes, else
+ * truncated to "" ) in seg and *rest pointing after it. */
+int api_path_segment(const char *url, const char *prefix, char *seg, size_t segmax,
+                     const char **rest);
+/* "123" → 123 (1..10^18 - 1); -1 when not a plain positive integer. */
+long long api_parse_id(const char *s);
+/* Nothing, "" or "/" left after the id. */
+int api_path_end(const char *rest);
+
+/* Optional body fields; a JSON null counts as absent (*val NULL / *set 0).
+ * Strings must be at most max bytes, and at least 1 when nonempty is set. */
+int api_body_string(struct http_req *r, struct http_resp *out, json_t *obj, const char *name,
+                    size_t max, int nonempty, const char **val);
+int api_body_id(struct http_req *r, struct http_resp *out, json_t *obj, const char *name,
+                long long *val, int *set);
+int api_body_bool(struct http_req *r, struct http_resp *out, json_t *obj, const char *name,
+                  int *val, int *set);
+/* A string that must be one of the NULL-terminated list `allowed` (NULL val
+ * allowed when absent). */
+int api_body_enum(struct http_req *r, struct http_resp *out, json_t *obj, const char *name,
+                  const char *const *allowed, const char **val);
+/* 400 naming the first key of obj not in the NULL-terminated `known`. */
+int api_body_known(struct http_req *r, struct http_resp *out, json_t *obj,
+                   const char *const *known);
+
+/* Query parameters (?name=value); absent → default / NULL / *set 0. */
+int api_query_string(struct http_req *r, struct http_resp *out, const char *name, size_t max,
+                     const char **val);
+int api_query_long(struct http_req *r, struct http_resp *out, const char *name, long long min,
+                   long long max, long long def, long long *val, int *set);
+int api_query_number(struct http_req *r, struct http_resp *out, const char *name, double *val,
+                     int *set);
+int api_query_bool(struct http_req *r, struct http_resp *out, const char *name, int *val,
+                   int *set);
+int api_query_enum(struct http_req *r, struct http_resp *out, const char *name,
+                   const char *const *allowed, const char **val);
+
+/* Who makes a change: the X-Kefu-Actor header (1..64 bytes of text) or
+ * "api". NULL after a 400. Interim until accounts and roles (issue 7). */
+const char *api_actor(struct http_req *r, struct http_resp *out);
+
+/* Call `op` on the engine's connector for `backend` (connector.h). args is
+ * borrowed. On success *res is a new reference with its integer times
+ * ("at", "eta", "*_at": ms since the epoch) rewritten as ISO 8601 strings;
+ * on failure -1 after the error reply (http_engine_error), with not_found
+ * becoming `missing_status` (400 when a referenced record is missing, 404
+ * when the path's own record is). */
+int api_call(struct http_req *r, struct http_resp *out, const char *backend, const char *op,
+             json_t *args, unsigned missing_status, json_t **res);
+
+/* Ticket values (repo.h), NULL-terminated. */
+extern const char *const api_ticket_statuses[];
+extern const char *const api_ticket_priorities[];
 
 #endif

@@ -7,6 +7,10 @@
  *   upload calls  → append to the body; past max_body stop keeping it
  *   last call     → route, run the handler, queue the response
  *   completed     → free the request (MHD_OPTION_NOTIFY_COMPLETED)
+ *
+ * Routing: fixed paths first, then conversations, then the back-office
+ * route tables (api_tickets_route, api_crm_route: each answers or declines),
+ * then a JSON 404 under /api/ and /webhooks/, else static files.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,8 +84,18 @@ void http_engine_error(struct http_req *r, struct http_resp *out, int rc, const 
     case KF_ETOOBIG:
         http_error(r, out, 413, "payload_too_large", "%s", err->msg);
         return;
+    case KF_ECONFLICT:
+        http_error(r, out, 409, "conflict", "%s", err->msg);
+        return;
+    case KF_EUNSUPPORTED:
+        http_error(r, out, 501, "not_implemented", "%s", err->msg);
+        return;
     case KF_EBUSY:
         http_error(r, out, 503, "unavailable", "busy, try again");
+        return;
+    case KF_EUNAVAILABLE:
+        KF_WARN(r->srv->p.log, "http", "%s %s: %s", r->method, r->url, err->msg);
+        http_error(r, out, 503, "unavailable", "%s", err->msg);
         return;
     default:
         KF_ERROR(r->srv->p.log, "http", "%s %s: %s", r->method, r->url, err->msg);
@@ -146,7 +160,7 @@ static int is_method(const struct http_req *r, const char *m)
     return strcmp(r->method, m) == 0;
 }
 
-static void http__method_not_allowed(struct http_req *r, struct http_resp *out, const char *allow)
+void http_method_not_allowed(struct http_req *r, struct http_resp *out, const char *allow)
 {
     out->allow = allow;
     http_error(r, out, 405, "method_not_allowed", "%s is not allowed here (allowed: %s)",
@@ -175,20 +189,20 @@ static void http__route(struct http_req *r, struct http_resp *out)
     if (strcmp(url, "/healthz") == 0)
         return is_method(r, "GET") || is_method(r, "HEAD")
                    ? http__health(r, out, 0)
-                   : http__method_not_allowed(r, out, "GET");
+                   : http_method_not_allowed(r, out, "GET");
     if (strcmp(url, "/readyz") == 0)
         return is_method(r, "GET") || is_method(r, "HEAD")
                    ? http__health(r, out, 1)
-                   : http__method_not_allowed(r, out, "GET");
+                   : http_method_not_allowed(r, out, "GET");
     if (strcmp(url, "/webhooks/rest/webhook") == 0)
         return is_method(r, "POST") ? api_rasa_webhook(r, out)
-                                    : http__method_not_allowed(r, out, "POST");
+                                    : http_method_not_allowed(r, out, "POST");
     if (strcmp(url, "/api/v1/nlu/parse") == 0)
         return is_method(r, "POST") ? api_nlu_parse(r, out)
-                                    : http__method_not_allowed(r, out, "POST");
+                                    : http_method_not_allowed(r, out, "POST");
     if (strcmp(url, "/api/v1/conversations") == 0 || strcmp(url, "/api/v1/conversations/") == 0)
         return is_method(r, "POST") ? api_conversation_create(r, out)
-                                    : http__method_not_allowed(r, out, "POST");
+                                    : http_method_not_allowed(r, out, "POST");
     char id[KF_ID_LEN + 1];
     const char *rest = NULL;
     int m = http__conv_path(url, id, &rest);
@@ -196,18 +210,21 @@ static void http__route(struct http_req *r, struct http_resp *out)
         return http_error(r, out, 404, "not_found", "conversation not found");
     if (m > 0 && (rest[0] == '\0' || strcmp(rest, "/") == 0))
         return is_method(r, "GET") ? api_conversation_get(r, out, id)
-                                   : http__method_not_allowed(r, out, "GET");
+                                   : http_method_not_allowed(r, out, "GET");
     if (m > 0 && strcmp(rest, "/messages") == 0) {
         if (is_method(r, "POST"))
             return api_message_post(r, out, id);
         if (is_method(r, "GET"))
             return api_conversation_get(r, out, id);
-        return http__method_not_allowed(r, out, "GET, POST");
+        return http_method_not_allowed(r, out, "GET, POST");
     }
+    /* the back office: tickets, then customers, orders and products */
+    if (api_tickets_route(r, out) == HTTP_HANDLED || api_crm_route(r, out) == HTTP_HANDLED)
+        return;
     if (strncmp(url, "/api/", 5) == 0 || strncmp(url, "/webhooks/", 10) == 0)
         return http_error(r, out, 404, "not_found", "no such endpoint: %s", url);
     if (!is_method(r, "GET") && !is_method(r, "HEAD"))
-        return http__method_not_allowed(r, out, "GET");
+        return http_method_not_allowed(r, out, "GET");
     http_static(r, out);
 }
 

@@ -97,5 +97,16 @@ expect "eval entities bot" 0 '^\{"sentences":432,"micro_f1":0\.9[5-9]' -- "$bin"
 expect "train --bot" 0 "models of demo-shop ready in $tmp/m/demo-shop" -- "$bin" train --bot "$root/bots/demo-shop" --models "$tmp/m"
 [ -s "$tmp/m/demo-shop/entities.kfm" ] && [ -s "$tmp/m/demo-shop/intent.kfm" ] && ok || bad "train --bot: models missing"
 
+# kefu demo seed: the demo shop, deterministic, replaced on re-run, --if-empty
+demo=(--db "$tmp/demo.db" --bot "$root/bots/demo-shop" --customers 50 --orders 300 --now 2026-11-25T00:00:00Z)
+expect "demo seed --help" 0 'Usage: kefu demo seed' -- "$bin" demo seed --help
+expect "demo seed" 0 'products, 50 customers, 305 orders, [0-9]+ shipments' -- "$bin" demo seed "${demo[@]}"
+expect "demo seed again" 0 '50 customers, 305 orders' -- "$bin" demo seed "${demo[@]}"
+expect "demo seed --if-empty" 0 'already present .*305 demo orders' -- "$bin" demo seed "${demo[@]}" --if-empty
+expect "demo needs seed" 2 "expected 'seed'" -- "$bin" demo
+expect "demo bad --orders" 2 "--orders: expected a number in \[0, 250000\], got '-5'" -- "$bin" demo seed "${demo[@]}" --orders -5
+expect "demo bad --now" 2 "--now: 'yesterday' is not ISO 8601" -- "$bin" demo seed "${demo[@]}" --now yesterday
+expect "demo missing bot" 1 'nope/catalogue.yaml' -- "$bin" demo seed --db "$tmp/demo2.db" --bot "$tmp/nope"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -131,22 +131,29 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
     return add;
 }
 
+/* The value of header `name` ("name:") when data is that header line. */
+static void header_value(const char *data, size_t len, const char *name, char *dst, size_t size)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(data, name, nl) != 0)
+        return;
+    const char *v = data + nl;
+    size_t vl = len - nl;
+    while (vl > 0 && *v == ' ') {
+        v++;
+        vl--;
+    }
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+        vl--;
+    snprintf(dst, size, "%.*s", (int)vl, v);
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
     struct th_resp *r = ctx;
     size_t len = size * n;
-    static const char name[] = "cache-control:";
-    if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-        const char *v = data + sizeof name - 1;
-        size_t vl = len - (sizeof name - 1);
-        while (vl > 0 && *v == ' ') {
-            v++;
-            vl--;
-        }
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-            vl--;
-        snprintf(r->cache_control, sizeof r->cache_control, "%.*s", (int)vl, v);
-    }
+    header_value(data, len, "cache-control:", r->cache_control, sizeof r->cache_control);
+    header_value(data, len, "allow:", r->allow, sizeof r->allow);
     return len;
 }
 

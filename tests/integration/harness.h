@@ -38,6 +38,7 @@ struct th_resp {
     size_t len;
     char ctype[128];
     char cache_control[128]; /* the Cache-Control header, "" if none */
+    char allow[128];         /* the Allow header (405 replies), "" if none */
 };
 
 /* One HTTP request; body may be NULL; ctype NULL = application/json. */

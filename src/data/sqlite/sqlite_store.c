@@ -20,6 +20,10 @@
  *  - PII vault rows (migration 2) are inserted by sq__apply_turn right after
  *    their messages, inside the turn's SAVEPOINT: a message and its sealed
  *    raw values commit or roll back together. They are bytes to the store.
+ *  - The conversation's dialog state (dialog_states, one JSON row per
+ *    conversation) and the turn's record (dialog_turns) are written there
+ *    too (migration 3), so the state always matches the committed messages.
+ *  - The pool and write lock are shared with sqlite_repo.c (sqlite_int.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,10 +32,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../store_int.h"
 #include "kefu/log.h"
 #include "kefu/mem.h"
 #include "migrations.h"
+#include "sqlite_int.h"
 
 enum stmt_id {
     ST_PING,
@@ -49,6 +53,9 @@ enum stmt_id {
     ST_MSG_LIST,
     ST_VAULT_INSERT,
     ST_VAULT_LIST,
+    ST_STATE_UPSERT,
+    ST_STATE_GET,
+    ST_TURN_INSERT,
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
@@ -95,6 +102,13 @@ static const char *const stmt_sql[ST__COUNT] = {
                       " v.key_id FROM pii_vault v JOIN messages m ON m.id = v.message_id"
                       " WHERE m.conversation_id = ?1 AND v.message_id BETWEEN ?2 AND ?3"
                       " ORDER BY v.message_id, v.start",
+    [ST_STATE_UPSERT] = "INSERT INTO dialog_states (conversation_id, state, updated_at)"
+                        " VALUES (?1, ?2, ?3) ON CONFLICT (conversation_id)"
+                        " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    [ST_STATE_GET] = "SELECT state FROM dialog_states WHERE conversation_id = ?1",
+    [ST_TURN_INSERT] = "INSERT INTO dialog_turns (conversation_id, message_id, intent,"
+                       " intent_confidence, entities, sentiment, flow, action, outcome, created_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -103,11 +117,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO turn",
 };
 
-struct sq_conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST__COUNT];
-    int busy; /* borrowed */
-};
+_Static_assert(ST__COUNT <= SQ_STORE_STMTS, "raise SQ_STORE_STMTS in sqlite_int.h");
 
 /* A turn waiting for group commit (see sq_turn_commit). */
 struct commit_req {
@@ -118,34 +128,14 @@ struct commit_req {
     struct commit_req *next;
 };
 
-struct sq_store {
-    struct kf_store super;
-    struct kf_store_params params;
-    char *path;
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    /* One writer at a time inside the process: SQLite allows only one
-     * anyway, and waiting here is a fair queue where SQLite's busy handler
-     * would sleep and retry (measured: p99 of a turn 1.2 s → see
-     * docs/benchmarks.md). */
-    pthread_mutex_t write_lock;
-    /* group commit queue */
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_done;
-    struct commit_req *q_head, **q_tail;
-    int q_leader;
-    int nconn;
-    struct sq_conn *conns;
-};
-
 /* ---- connections ------------------------------------------------------ */
 
-static int sq__error(struct sq_conn *c, struct kf_err *err, const char *what)
+int sq__error(struct sq_conn *c, struct kf_err *err, const char *what)
 {
     return kf_errorf(err, KF_ESTORE, "sqlite: %s: %s", what, sqlite3_errmsg(c->db));
 }
 
-static int sq__exec(sqlite3 *db, const char *sql, struct kf_err *err)
+int sq__exec(sqlite3 *db, const char *sql, struct kf_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -183,11 +173,13 @@ static void sq__conn_close(struct sq_conn *c)
 {
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_REPO_STMTS; i++)
+        sqlite3_finalize(c->repo_stmt[i]);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }
 
-static struct sq_conn *sq__borrow(struct sq_store *s)
+struct sq_conn *sq__borrow(struct sq_store *s)
 {
     pthread_mutex_lock(&s->lock);
     for (;;) {
@@ -202,7 +194,7 @@ static struct sq_conn *sq__borrow(struct sq_store *s)
     }
 }
 
-static void sq__give_back(struct sq_store *s, struct sq_conn *c)
+void sq__give_back(struct sq_store *s, struct sq_conn *c)
 {
     pthread_mutex_lock(&s->lock);
     c->busy = 0;
@@ -244,7 +236,7 @@ static int sq__simple(struct sq_conn *c, enum stmt_id id, struct kf_err *err)
     return sq__step_done(c, st, err, stmt_sql[id]);
 }
 
-static void sq__rollback(struct sq_conn *c)
+void sq__rollback(struct sq_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         sq__simple(c, ST_ROLLBACK, NULL);
@@ -544,6 +536,47 @@ static int sq__insert_vault(struct sq_conn *c, const struct kf_vault_item *v, lo
     return sq__step_done(c, q, err, "insert vault item");
 }
 
+static void sq__bind_text_or_null(sqlite3_stmt *q, int i, const char *v)
+{
+    if (v != NULL)
+        sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+/* Replace the conversation's dialog state (one row per conversation). */
+static int sq__upsert_state(struct sq_conn *c, const char *conv, const char *state,
+                            long long now, struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_STATE_UPSERT, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_text(q, 1, conv, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, now);
+    return sq__step_done(c, q, err, "save dialog state");
+}
+
+/* The turn's record, tied to its first message (the customer's). */
+static int sq__insert_record(struct sq_conn *c, const char *conv, long long message_id,
+                             const struct kf_turn_record *r, long long now, struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_TURN_INSERT, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_text(q, 1, conv, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, message_id);
+    sq__bind_text_or_null(q, 3, r->intent);
+    sqlite3_bind_double(q, 4, r->intent_confidence);
+    sq__bind_text_or_null(q, 5, r->entities_json);
+    sq__bind_text_or_null(q, 6, r->sentiment);
+    sq__bind_text_or_null(q, 7, r->flow);
+    sq__bind_text_or_null(q, 8, r->action);
+    sq__bind_text_or_null(q, 9, r->outcome);
+    sqlite3_bind_int64(q, 10, now);
+    return sq__step_done(c, q, err, "insert dialog turn");
+}
+
 /* Apply one turn inside the open transaction on c. */
 static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long now,
                           struct kf_err *err)
@@ -588,6 +621,10 @@ static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long 
             rc = sq__step_done(c, q, err, "insert handoff request");
         }
     }
+    if (rc == KF_OK && t->dialog_state != NULL)
+        rc = sq__upsert_state(c, t->conversation_id, t->dialog_state, now, err);
+    if (rc == KF_OK && t->record != NULL)
+        rc = sq__insert_record(c, t->conversation_id, t->msgs[0].id, t->record, now, err);
     return rc;
 }
 
@@ -734,6 +771,32 @@ static int sq_messages_list(struct kf_store *st, const char *conversation_id, lo
     return rc;
 }
 
+static int sq_dialog_state_get(struct kf_store *st, const char *conversation_id,
+                               struct kf_arena *a, const char **out, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    *out = NULL;
+    int rc = KF_OK;
+    sqlite3_stmt *q = sq__stmt(c, ST_STATE_GET, err);
+    if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, conversation_id, -1, SQLITE_STATIC);
+        int r = sqlite3_step(q);
+        if (r == SQLITE_ROW) {
+            *out = sq__col_dup(a, q, 0);
+            if (*out == NULL)
+                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+        } else if (r != SQLITE_DONE) {
+            rc = sq__error(c, err, "read dialog state");
+        }
+        sqlite3_reset(q);
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
 static const unsigned char *sq__blob_dup(struct kf_arena *a, sqlite3_stmt *q, int col,
                                          size_t *len)
 {
@@ -833,6 +896,7 @@ static const struct kf_store_ops sq_ops = {
     .conversation_find_open = sq_conversation_find_open,
     .turn_commit = sq_turn_commit,
     .messages_list = sq_messages_list,
+    .dialog_state_get = sq_dialog_state_get,
     .vault_list = sq_vault_list,
 };
 
@@ -869,6 +933,7 @@ int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, s
     if (s == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     s->super.ops = &sq_ops;
+    s->super.repo = &kf_sqlite_repo_ops;
     s->params = params;
     s->nconn = params.pool_size > 0 ? params.pool_size : 4;
     s->path = kf_strdup(params.path);

@@ -417,7 +417,7 @@ static void test_describe(void **state)
     (void)state;
     struct kf_config c = kf_config_default();
     c.port = 9321;
-    char out[8192];
+    char out[16384];
     size_t need = kf_config_describe(&c, out, sizeof out);
     assert_true(need > 0 && need < sizeof out);
     assert_int_equal(strlen(out), need);
@@ -427,7 +427,15 @@ static void test_describe(void **state)
                           "privacy.mask",      "privacy.id_card", "privacy.bank_card",
                           "privacy.phone",     "privacy.email", "privacy.address",
                           "privacy.key_file",  "privacy.key",   "privacy.reveal_token",
-                          "log.level",         "log.format"};
+                          "log.level",         "log.format",
+#define CONN(b)                                                                                  \
+    "connectors." b ".type", "connectors." b ".url", "connectors." b ".spec",                   \
+        "connectors." b ".auth_header", "connectors." b ".timeout_ms", "connectors." b ".retries", \
+        "connectors." b ".backoff_ms", "connectors." b ".breaker_failures",                      \
+        "connectors." b ".breaker_reset_ms"
+                          CONN("orders"), CONN("tickets"), CONN("customers")
+#undef CONN
+    };
     size_t nkeys = sizeof keys / sizeof keys[0];
     int lines = 0;
     for (const char *p = out; *p; p++)
@@ -445,6 +453,84 @@ static void test_describe(void **state)
     assert_int_equal(kf_config_describe(&c, small, sizeof small), need);
     assert_int_equal(strlen(small), sizeof small - 1);
     assert_memory_equal(small, out, sizeof small - 1);
+}
+
+static void test_connectors(void **state)
+{
+    const char *path = write_yaml(state, "connectors:\n"
+                                         "  orders:\n"
+                                         "    type: http\n"
+                                         "    url: http://127.0.0.1:9000/api\n"
+                                         "    spec: orders.yaml\n"
+                                         "    auth_header: 'Authorization: Bearer abcdef123456'\n"
+                                         "    timeout_ms: 500\n"
+                                         "    retries: 0\n"
+                                         "    breaker_failures: 3\n");
+    struct kf_config c = kf_config_default();
+    struct kf_err err = {0};
+    /* defaults: builtin everywhere */
+    assert_string_equal(c.conn_orders.type, "builtin");
+    assert_string_equal(c.conn_customers.type, "builtin");
+    assert_int_equal(c.conn_tickets.timeout_ms, 3000);
+    assert_int_equal(c.conn_tickets.retries, 2);
+    assert_int_equal(c.conn_tickets.backoff_ms, 100);
+    assert_int_equal(c.conn_tickets.breaker_failures, 5);
+    assert_int_equal(c.conn_tickets.breaker_reset_ms, 30000);
+    assert_int_equal(kf_config_check(&c, &err), 0);
+
+    assert_int_equal(kf_config_load_file(&c, path, &err), 0);
+    assert_string_equal(c.conn_orders.type, "http");
+    assert_string_equal(c.conn_orders.url, "http://127.0.0.1:9000/api");
+    assert_string_equal(c.conn_orders.spec, "orders.yaml");
+    assert_string_equal(c.conn_orders.auth_header, "Authorization: Bearer abcdef123456");
+    assert_int_equal(c.conn_orders.timeout_ms, 500);
+    assert_int_equal(c.conn_orders.retries, 0);
+    assert_int_equal(c.conn_orders.breaker_failures, 3);
+    assert_int_equal(kf_config_check(&c, &err), 0);
+
+    /* the header is a secret: described as (set), never in errors */
+    char out[16384];
+    kf_config_describe(&c, out, sizeof out);
+    assert_contains(out, "connectors.orders.auth_header");
+    assert_null(strstr(out, "abcdef123456"));
+    assert_contains(out, "(set)");
+    assert_int_equal(kf_config_set(&c, "connectors.orders.auth_header", "Bearer abcdef123456",
+                                   "--set", &err),
+                     KF_ECONFIG);
+    assert_null(strstr(err.msg, "abcdef123456"));
+    assert_contains(err.msg, "Name: value");
+    assert_int_equal(kf_config_set(&c, "connectors.orders.auth_header", "X-Key: a\r\nX: b",
+                                   "--set", &err),
+                     KF_ECONFIG);
+    char *envp[] = {"KEFU_CONNECTORS_TICKETS_AUTH_HEADER=X-Api-Key: k1", NULL};
+    assert_int_equal(kf_config_apply_env(&c, envp, &err), 0);
+    assert_string_equal(c.conn_tickets.auth_header, "X-Api-Key: k1");
+
+    /* bad values */
+    assert_int_equal(kf_config_set(&c, "connectors.orders.type", "soap", "--set", &err),
+                     KF_ECONFIG);
+    assert_contains(err.msg, "builtin|http");
+    assert_int_equal(kf_config_set(&c, "connectors.orders.url", "ftp://x", "--set", &err),
+                     KF_ECONFIG);
+    assert_int_equal(kf_config_set(&c, "connectors.orders.retries", "11", "--set", &err),
+                     KF_ECONFIG);
+    assert_int_equal(kf_config_set(&c, "connectors.orders.timeout_ms", "0", "--set", &err),
+                     KF_ECONFIG);
+    assert_int_equal(kf_config_set(&c, "connectors.billing.type", "http", "--set", &err),
+                     KF_ECONFIG);
+
+    /* http needs url and spec */
+    assert_int_equal(kf_config_set(&c, "connectors.customers.type", "http", "--set", &err), 0);
+    assert_int_equal(kf_config_check(&c, &err), KF_ECONFIG);
+    assert_contains(err.msg, "connectors.customers.url: required");
+    assert_int_equal(kf_config_set(&c, "connectors.customers.url", "https://crm.example/v1",
+                                   "--set", &err),
+                     0);
+    assert_int_equal(kf_config_check(&c, &err), KF_ECONFIG);
+    assert_contains(err.msg, "connectors.customers.spec: required");
+    assert_int_equal(kf_config_set(&c, "connectors.customers.spec", "crm.yaml", "--set", &err),
+                     0);
+    assert_int_equal(kf_config_check(&c, &err), 0);
 }
 
 int main(void)
@@ -465,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_set_errors_name_origin_and_key),
         cmocka_unit_test_setup_teardown(test_layers_override_in_order, tmp_setup, tmp_teardown),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test_setup_teardown(test_connectors, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

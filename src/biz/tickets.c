@@ -1,0 +1,139 @@
+/*
+ * tickets.c — the tickets module (B3): a complaint becomes a ticket, and a
+ * customer can ask how their ticket is doing.
+ *
+ * Priority: high when the customer is angry (the dialog passes the NLU's
+ * "_angry" flag and "_sentiment" with the args), else normal; the back end
+ * sets the SLA due time from it (repo.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "biz_int.h"
+
+static const char *ticket__str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* The ticket's subject: the first ~40 characters of the details, cut on a
+ * UTF-8 boundary. */
+static void ticket__subject(const char *details, char *out, size_t cap)
+{
+    size_t n = 0, chars = 0;
+    while (details[n] != '\0' && chars < 40 && n + 4 < cap) {
+        unsigned char c = (unsigned char)details[n];
+        size_t w = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        for (size_t k = 1; k < w; k++)
+            if (details[n + k] == '\0')
+                w = k;
+        n += w;
+        chars++;
+    }
+    memcpy(out, details, n);
+    out[n] = '\0';
+}
+
+static void ticket__describe(const struct kf_biz_ctx *ctx, json_t *t, json_t *result)
+{
+    int zh = biz__is_zh(ctx);
+    static const char *const st[][3] = {
+        {"open", "已受理", "open"},          {"pending", "等待您的回复", "waiting for your reply"},
+        {"escalated", "已升级处理", "escalated"}, {"resolved", "已解决", "resolved"},
+        {"closed", "已关闭", "closed"},
+    };
+    const char *status = ticket__str(t, "status");
+    const char *text = status;
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        if (strcmp(st[i][0], status) == 0)
+            text = st[i][zh ? 1 : 2];
+    json_t *id = json_object_get(t, "id");
+    json_object_set(result, "ticket_id", id);
+    json_object_set_new(result, "status", json_string(status));
+    json_object_set_new(result, "status_text", json_string(text));
+    json_object_set_new(result, "priority", json_string(ticket__str(t, "priority")));
+    json_t *due = json_object_get(t, "due_at");
+    char buf[32] = "";
+    if (json_is_integer(due))
+        biz__format_time(ctx, (long long)json_integer_value(due), 1, buf, sizeof buf);
+    json_object_set_new(result, "due", json_string(buf));
+    json_t *card = json_pack("{s:s,s:O,s:s,s:s,s:s,s:s}", "type", "ticket", "id", id, "subject",
+                             ticket__str(t, "subject"), "status", status, "priority",
+                             ticket__str(t, "priority"), "due", buf);
+    if (card != NULL)
+        json_object_set_new(result, "card", card);
+}
+
+static int ticket_create(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
+                         struct kf_err *err)
+{
+    const char *details = biz__arg_str(args, "details");
+    if (details == NULL || *details == '\0')
+        details = ctx->text != NULL ? ctx->text : "";
+    char subject[200];
+    ticket__subject(details, subject, sizeof subject);
+    int angry = json_is_true(json_object_get(args, "_angry"));
+    const char *category = biz__arg_str(args, "category");
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s}", "subject", subject, "description", details,
+                          "category", category != NULL ? category : "complaint", "priority",
+                          angry ? "high" : "normal");
+    if (f == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    if (ctx->customer_id > 0)
+        json_object_set_new(f, "customer_id", json_integer(ctx->customer_id));
+    if (ctx->conversation_id != NULL)
+        json_object_set_new(f, "conversation_id", json_string(ctx->conversation_id));
+    const char *order = biz__arg_str(args, "order_id");
+    if (order != NULL) {
+        char desc[4200];
+        snprintf(desc, sizeof desc, "%s\n[order %s]", details, order);
+        json_object_set_new(f, "description", json_string(desc));
+    }
+    json_object_set_new(f, "actor", json_string("bot"));
+    json_t *t;
+    int rc = biz__fetch(ctx, "tickets", "ticket.create", f, result, &t, err);
+    json_decref(f);
+    if (rc != KF_OK || t == NULL)
+        return rc;
+    ticket__describe(ctx, t, result);
+    json_decref(t);
+    return KF_OK;
+}
+
+static int ticket_status(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
+                         struct kf_err *err)
+{
+    json_t *id = json_object_get(args, "ticket_id");
+    long long n = 0;
+    if (json_is_integer(id))
+        n = (long long)json_integer_value(id);
+    else if (json_is_string(id))
+        n = strtoll(json_string_value(id), NULL, 10);
+    if (n <= 0) {
+        biz__outcome(result, "not_found");
+        return KF_OK;
+    }
+    json_t *q = json_pack("{s:I}", "id", (json_int_t)n);
+    json_t *t;
+    int rc = biz__fetch(ctx, "tickets", "ticket.get", q, result, &t, err);
+    json_decref(q);
+    if (rc != KF_OK || t == NULL)
+        return rc;
+    json_t *owner = json_object_get(t, "customer_id");
+    if (!json_is_integer(owner) || json_integer_value(owner) != ctx->customer_id)
+        biz__outcome(result, "not_owner");
+    else
+        ticket__describe(ctx, t, result);
+    json_decref(t);
+    return KF_OK;
+}
+
+static const struct kf_biz_action tickets_actions[] = {
+    {"ticket.create", ticket_create, "open a ticket (complaints)"},
+    {"ticket.status", ticket_status, "the state of the customer's ticket"},
+};
+
+const struct kf_biz_module kf_biz_tickets_module = {
+    "tickets", tickets_actions, sizeof tickets_actions / sizeof tickets_actions[0]};

@@ -1,0 +1,1163 @@
+/*
+ * policy.c — the dialog policy: one customer message → replies, business
+ * actions and the conversation's next state (dialog.h kf_dialog_turn).
+ *
+ * Design notes
+ * ------------
+ * State. One JSON object per conversation, stored by the engine in the same
+ * transaction as the turn (so a restarted server, or another node, carries
+ * on). Keys:
+ *   flow, step       the running flow and the index of its current step
+ *   waiting          "slot" | "confirm": what the last reply asked for
+ *   slot             the slot asked for (waiting = slot)
+ *   attempts         invalid answers to the current question
+ *   slots, texts     slot values (JSON: entity values, choice values, text;
+ *                    null = skipped) and how the customer wrote them
+ *   last_slot        the slot filled last (what a correction takes back)
+ *   rejected         slot → a value the customer said was wrong
+ *   confirmed        steps (indexes) the customer said yes to
+ *   result           the last business action's result
+ *   context          outside flows too: order_id, product … mentioned last
+ *   fails            not-understood messages in a row
+ *   clarify          [intent, intent] offered in a clarification question
+ *
+ * States and transitions (one message = one transition):
+ *
+ *              trigger intent / entity                   step needs input
+ *   ┌──────┐ ─────────────────────────▶ ┌────────────┐ ───────────────────┐
+ *   │ idle │                            │ run steps  │                    ▼
+ *   └──────┘ ◀───────────────────────── └────────────┘ ◀──────── ┌───────────────┐
+ *      ▲  ▲     last step / reply ends       ▲   answer fills     │ waiting: slot │
+ *      │  │                                  │   slot / "yes"     │   or confirm  │
+ *      │  └──────────── cancel phrase, "no" to a confirm ──────── └───────────────┘
+ *      │                                                              │  ▲
+ *      └────── handoff: asked for a human, too many invalid answers ──┘  │
+ *                                           FAQ / small talk digression ─┘
+ *                                           (answered, question repeated)
+ *
+ *   idle → idle: small talk, FAQ, clarification ("did you mean A or B?"),
+ *   fallback (after max_fallbacks in a row: handoff).
+ *
+ * Functions: pol__idle (idle), pol__start (trigger), pol__in_flow (waiting),
+ * pol__run (run steps), pol__end (back to idle).
+ *
+ * Invariants: waiting is set only while flow is; a step index never passes
+ * nsteps; every reply a turn makes fits KF_DIALOG_MAX_REPLIES (pol__say
+ * drops extras rather than overflow); run steps stops after 2 × nsteps
+ * iterations, so a reask loop cannot spin.
+ *
+ * Corrections: an entity that fills an already-filled slot replaces it and
+ * restarts the steps (checks run again, confirmations are asked again); a
+ * correction phrase without a new value ("不是这个订单") takes back the slot
+ * filled last and asks again, never offering the rejected value from context.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_int.h"
+#include "kefu/dialog.h"
+#include "kefu/utf8.h"
+
+struct pol {
+    const struct kf_dialog_input *in;
+    const struct kf_flows *f;
+    struct kf_arena *a;
+    struct kf_dialog_result *out;
+    struct kf_err *err;
+    json_t *st;      /* the state being changed */
+    size_t li;       /* language index into the bot's languages */
+    const char *intent;
+    double conf;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static struct kf_reply *pol__say(struct pol *p, const char *kind, const char *text)
+{
+    if (p->out->n >= KF_DIALOG_MAX_REPLIES || text == NULL)
+        return NULL;
+    struct kf_reply *r = &p->out->replies[p->out->n++];
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->text = text;
+    r->confidence = 1;
+    return r;
+}
+
+static void pol__qr(struct kf_reply *r, const char *title)
+{
+    if (r != NULL && title != NULL && r->nqr < KF_DIALOG_MAX_QR)
+        r->qr[r->nqr++] = (struct kf_quick_reply){title, title};
+}
+
+static const char *pol__msg(struct pol *p, const char *key, const char *fallback)
+{
+    const char *m = p->f != NULL ? flow__message(p->f, key, p->li) : NULL;
+    return m != NULL ? m : fallback;
+}
+
+static const char *pol__dump(struct pol *p, json_t *v)
+{
+    if (v == NULL)
+        return NULL;
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s == NULL)
+        return NULL;
+    char *c = kf_arena_strdup(p->a, s);
+    free(s);
+    return c;
+}
+
+static int pol__is_boundary(const char *s, size_t i, size_t n)
+{
+    if (i >= n)
+        return 1;
+    unsigned char c = (unsigned char)s[i];
+    return c < 0x80 && !isalnum(c);
+}
+
+static int pol__has_latin(const char *s)
+{
+    for (; *s; s++)
+        if (isalpha((unsigned char)*s))
+            return 1;
+    return 0;
+}
+
+/* A phrase in the (normalised, lower-case) text: Latin phrases as whole
+ * words, others anywhere. prefix: only at the start of the message. */
+static int pol__phrase_in(const char *text, const char *ph, int prefix)
+{
+    size_t n = strlen(text), pl = strlen(ph);
+    size_t start = 0;
+    while (start < n && (text[start] == ' ' || text[start] == '\t'))
+        start++;
+    int latin = pol__has_latin(ph);
+    for (size_t i = start; i + pl <= n; i++) {
+        if (prefix && i != start)
+            break;
+        if (strncasecmp(text + i, ph, pl) != 0)
+            continue;
+        if (!latin)
+            return 1;
+        if ((i == 0 || pol__is_boundary(text, i - 1, n)) && pol__is_boundary(text, i + pl, n))
+            return 1;
+    }
+    return 0;
+}
+
+static int pol__phrases_in(struct pol *p, const struct flow_phrases *ph, int prefix)
+{
+    const char *text = p->in->nlu != NULL && p->in->nlu->normalized != NULL
+                           ? p->in->nlu->normalized
+                           : p->in->text;
+    for (size_t l = 0; l < p->f->nlangs; l++) /* customers mix languages */
+        for (size_t i = 0; i < ph->n[l]; i++)
+            if (pol__phrase_in(text, ph->p[l][i], prefix))
+                return 1;
+    return 0;
+}
+
+static size_t pol__chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80 && !isspace((unsigned char)*s))
+            n++;
+    return n;
+}
+
+static const char *pol__str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long long pol__int(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static json_t *pol__obj(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_object(v)) {
+        v = json_object();
+        json_object_set_new(o, key, v);
+    }
+    return v;
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+/* The text of one {name}: the action's result, then a choice slot's label,
+ * then the slot as the customer wrote it, then its value. */
+static void pol__var(struct pol *p, const struct flow *fl, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const struct flow_slot *s = fl != NULL ? flow__slot(fl, name) : NULL;
+    json_t *sv = json_object_get(json_object_get(p->st, "slots"), name);
+    if (s != NULL && s->kind == SLOT_CHOICE && json_is_string(sv)) { /* its label */
+        for (size_t i = 0; i < s->noptions; i++)
+            if (strcmp(s->options[i].value, json_string_value(sv)) == 0) {
+                snprintf(out, cap, "%s", flow__text(&s->options[i].label, p->li));
+                return;
+            }
+    }
+    json_t *v = json_object_get(json_object_get(p->st, "result"), name);
+    if (v == NULL && s != NULL) {
+        v = json_object_get(json_object_get(p->st, "texts"), name);
+        if (v == NULL)
+            v = sv;
+    }
+    if (json_is_string(v)) {
+        snprintf(out, cap, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+    } else if (json_is_real(v)) {
+        snprintf(out, cap, "%g", json_real_value(v));
+    } else if (json_is_array(v)) {
+        size_t used = 0, i;
+        json_t *it;
+        json_array_foreach(v, i, it) {
+            if (!json_is_string(it))
+                continue;
+            int k = snprintf(out + used, cap - used, "%s%s", used ? (p->li == 0 ? "、" : ", ") : "",
+                             json_string_value(it));
+            if (k < 0 || (size_t)k >= cap - used)
+                break;
+            used += (size_t)k;
+        }
+    } else if (json_is_object(v) && json_is_number(json_object_get(v, "amount"))) {
+        snprintf(out, cap, "%g", json_number_value(json_object_get(v, "amount")));
+    }
+}
+
+/* "{name}" → its text (pol__var); "{{" is a literal brace. */
+static const char *pol__render(struct pol *p, const struct flow *fl, const char *tpl)
+{
+    char buf[4096];
+    size_t used = 0;
+    for (const char *s = tpl; *s && used + 1 < sizeof buf;) {
+        if (s[0] == '{' && s[1] == '{') {
+            buf[used++] = '{';
+            s += 2;
+            continue;
+        }
+        const char *end = s[0] == '{' ? strchr(s, '}') : NULL;
+        if (end == NULL || end - s > 64) {
+            buf[used++] = *s++;
+            continue;
+        }
+        char name[72], val[1024];
+        snprintf(name, sizeof name, "%.*s", (int)(end - s - 1), s + 1);
+        pol__var(p, fl, name, val, sizeof val);
+        size_t vl = strlen(val);
+        if (used + vl >= sizeof buf)
+            break;
+        memcpy(buf + used, val, vl);
+        used += vl;
+        s = end + 1;
+    }
+    buf[used] = '\0';
+    return kf_arena_strdup(p->a, buf);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static void pol__end(struct pol *p, const struct flow *fl, const char *outcome)
+{
+    /* what the flow learnt stays as context for the next one */
+    json_t *slots = json_object_get(p->st, "slots");
+    json_t *ctx = pol__obj(p->st, "context");
+    for (size_t i = 0; fl != NULL && i < fl->nslots; i++) {
+        const struct flow_slot *s = &fl->slots[i];
+        json_t *v = json_object_get(slots, s->name);
+        if (s->context != NULL && v != NULL && !json_is_null(v))
+            json_object_set(ctx, s->context, v);
+    }
+    static const char *const keys[] = {"flow", "step", "waiting", "slot", "attempts", "slots",
+                                       "texts", "last_slot", "rejected", "confirmed", "result",
+                                       "last_action", "from_context"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        json_object_del(p->st, keys[i]);
+    if (outcome != NULL)
+        p->out->outcome = outcome;
+}
+
+static void pol__handoff(struct pol *p, const char *reason, const char *text)
+{
+    struct kf_reply *r = pol__say(p, "handoff", text != NULL ? text
+                                                             : kf_bot_phrase(p->in->bot, "handoff",
+                                                                             p->in->lang));
+    (void)r;
+    p->out->handoff = 1;
+    p->out->handoff_reason = reason;
+    p->out->outcome = "handed_off";
+}
+
+static int pol__confirmed(struct pol *p, size_t step)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(p->st, "confirmed"), i, v) if (
+        json_integer_value(v) == (json_int_t)step) return 1;
+    return 0;
+}
+
+static void pol__set_slot(struct pol *p, const struct flow_slot *s, json_t *value, json_t *text)
+{
+    json_object_set_new(pol__obj(p->st, "slots"), s->name, value);
+    if (text != NULL)
+        json_object_set_new(pol__obj(p->st, "texts"), s->name, text);
+    else
+        json_object_del(pol__obj(p->st, "texts"), s->name);
+    json_object_set_new(p->st, "last_slot", json_string(s->name));
+    const char *fc = pol__str(p->st, "from_context");
+    if (fc != NULL && strcmp(fc, s->name) == 0)
+        json_object_del(p->st, "from_context");
+    if (s->context != NULL && !json_is_null(value))
+        json_object_set(pol__obj(p->st, "context"), s->context, value);
+}
+
+static int pol__rejected(struct pol *p, const struct flow_slot *s, json_t *value)
+{
+    json_t *r = json_object_get(json_object_get(p->st, "rejected"), s->name);
+    return r != NULL && json_equal(r, value);
+}
+
+/* ---- filling slots ------------------------------------------------------ */
+
+static json_t *pol__entity_value(const struct kf_entity *e)
+{
+    json_t *v = json_loads(e->value, JSON_DECODE_ANY, NULL);
+    return v != NULL ? v : json_string(e->text);
+}
+
+/* A number typed alone as a budget ("3000", "5千") → a money value. */
+static json_t *pol__bare_money(const char *text)
+{
+    const char *s = text;
+    while (*s && !isdigit((unsigned char)*s))
+        s++;
+    if (!*s)
+        return NULL;
+    char *end;
+    double v = strtod(s, &end);
+    if (strncmp(end, "千", 3) == 0 || *end == 'k' || *end == 'K')
+        v *= 1000;
+    else if (strncmp(end, "万", 3) == 0 || *end == 'w' || *end == 'W')
+        v *= 10000;
+    return v > 0 ? json_pack("{s:f,s:s}", "amount", v, "currency", "CNY") : NULL;
+}
+
+/* Entity slots from the message's entities. *changed: an already-filled slot
+ * got a different value (a correction). Returns slots filled. */
+static int pol__fill_entities(struct pol *p, const struct flow *fl, int *changed)
+{
+    const struct kf_nlu_result *nlu = p->in->nlu;
+    int filled = 0;
+    if (nlu == NULL)
+        return 0;
+    json_t *slots = pol__obj(p->st, "slots");
+    for (size_t i = 0; i < fl->nslots; i++) {
+        const struct flow_slot *s = &fl->slots[i];
+        if (s->kind != SLOT_ENTITY)
+            continue;
+        json_t *val = NULL, *txt = NULL;
+        for (size_t k = 0; k < nlu->nentities; k++) {
+            const struct kf_entity *e = &nlu->entities[k];
+            if (strcmp(e->type, s->entity) != 0)
+                continue;
+            json_t *v = pol__entity_value(e);
+            if (v == NULL || pol__rejected(p, s, v)) {
+                json_decref(v);
+                continue;
+            }
+            if (!s->multiple) {
+                val = v;
+                txt = json_string(e->text);
+                break;
+            }
+            if (val == NULL) {
+                val = json_array();
+                txt = json_array();
+            }
+            json_array_append_new(val, v);
+            json_array_append_new(txt, json_string(e->text));
+        }
+        if (val == NULL)
+            continue;
+        json_t *old = json_object_get(slots, s->name);
+        if (old != NULL && !json_is_null(old) && !json_equal(old, val))
+            *changed = 1;
+        pol__set_slot(p, s, val, txt);
+        filled++;
+    }
+    return filled;
+}
+
+static const char *pol__choice_match(struct pol *p, const struct flow_slot *s)
+{
+    const char *text = p->in->nlu != NULL && p->in->nlu->normalized != NULL
+                           ? p->in->nlu->normalized
+                           : p->in->text;
+    for (size_t i = 0; i < s->noptions; i++) {
+        const struct flow_option *o = &s->options[i];
+        for (size_t w = 0; w < o->nwords; w++)
+            if (pol__phrase_in(text, o->words[w], 0))
+                return o->value;
+        for (size_t l = 0; l < p->f->nlangs; l++)
+            if (o->label.t[l] != NULL && pol__phrase_in(text, o->label.t[l], 0))
+                return o->value;
+    }
+    for (size_t i = 0; i < s->nfrom_intent && p->intent != NULL; i++)
+        if (strcmp(s->from_intent[i].key, p->intent) == 0 && p->conf >= 0.5)
+            return s->from_intent[i].value;
+    return NULL;
+}
+
+/* The slot a question waits for, from a message that carried no entity for
+ * it: a choice, free text, a skip, or a bare budget. 1 if filled. */
+static int pol__fill_awaited(struct pol *p, const struct flow_slot *s)
+{
+    if (s->optional && pol__phrases_in(p, &p->f->skip, 0)) {
+        pol__set_slot(p, s, json_null(), NULL);
+        return 1;
+    }
+    switch (s->kind) {
+    case SLOT_CHOICE: {
+        const char *v = pol__choice_match(p, s);
+        if (v == NULL)
+            return 0;
+        pol__set_slot(p, s, json_string(v), NULL);
+        return 1;
+    }
+    case SLOT_TEXT: {
+        if ((int)pol__chars(p->in->text) < s->min_length)
+            return 0;
+        pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
+        return 1;
+    }
+    case SLOT_ENTITY:
+        if (strcmp(s->entity, "money") == 0) {
+            json_t *m = pol__bare_money(p->in->text);
+            if (m != NULL) {
+                pol__set_slot(p, s, m, json_stringn(p->in->text, p->in->len));
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- running steps ------------------------------------------------------ */
+
+static int pol__when(struct pol *p, const struct flow_when *w)
+{
+    if (w->noutcomes > 0) {
+        const char *o = pol__str(json_object_get(p->st, "result"), "outcome");
+        int hit = 0;
+        for (size_t i = 0; i < w->noutcomes && o != NULL; i++)
+            hit |= strcmp(w->outcomes[i], o) == 0;
+        if (!hit)
+            return 0;
+    }
+    if (w->slot != NULL) {
+        json_t *v = json_object_get(json_object_get(p->st, "slots"), w->slot);
+        if (v == NULL || json_is_null(v))
+            return 0;
+        if (w->equals != NULL && !(json_is_string(v) && strcmp(json_string_value(v), w->equals) == 0))
+            return 0;
+    }
+    return 1;
+}
+
+static json_t *pol__args(struct pol *p)
+{
+    json_t *args = json_deep_copy(pol__obj(p->st, "slots"));
+    if (args == NULL)
+        return NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(p->st, "texts"), key, v) {
+        char k[96];
+        snprintf(k, sizeof k, "%s_text", key);
+        json_object_set(args, k, v);
+    }
+    const struct kf_nlu_result *nlu = p->in->nlu;
+    if (nlu != NULL) {
+        json_object_set_new(args, "_angry", json_boolean(nlu->angry));
+        if (nlu->sentiment != NULL)
+            json_object_set_new(args, "_sentiment", json_string(nlu->sentiment));
+    }
+    return args;
+}
+
+static int pol__call(struct pol *p, const char *action, json_t **result)
+{
+    *result = NULL;
+    if (p->in->biz == NULL)
+        return kf_errorf(p->err, KF_EUNSUPPORTED, "flow calls %s but no business layer", action);
+    json_t *args = pol__args(p);
+    if (args == NULL)
+        return kf_errorf(p->err, KF_ENOMEM, "out of memory");
+    struct kf_biz_ctx ctx = *p->in->biz;
+    ctx.lang = p->in->lang;
+    ctx.text = p->in->text;
+    int rc = kf_biz_call(&ctx, action, args, result, p->err);
+    json_decref(args);
+    p->out->action = kf_arena_strdup(p->a, action);
+    return rc;
+}
+
+static void pol__ask(struct pol *p, const struct flow *fl, const struct flow_slot *s,
+                     const char *prefix_kind)
+{
+    struct kf_reply *r = pol__say(p, prefix_kind, pol__render(p, fl, flow__text(&s->prompt, p->li)));
+    if (r == NULL)
+        return;
+    r->flow = fl->id;
+    r->slot = s->name;
+    for (size_t i = 0; i < s->buttons.n[p->li]; i++)
+        pol__qr(r, s->buttons.p[p->li][i]);
+    if (s->kind == SLOT_CHOICE && s->buttons.n[p->li] == 0)
+        for (size_t i = 0; i < s->noptions; i++)
+            pol__qr(r, flow__text(&s->options[i].label, p->li));
+    if (s->choices != NULL && p->in->biz != NULL) {
+        json_t *res;
+        struct kf_err e2 = {0};
+        struct kf_err *keep = p->err;
+        p->err = &e2; /* quick replies are a convenience: never fail the turn */
+        if (pol__call(p, s->choices, &res) == KF_OK) {
+            size_t i;
+            json_t *c;
+            json_t *rej = json_object_get(json_object_get(p->st, "rejected"), s->name);
+            json_array_foreach(json_object_get(res, "choices"), i, c) if (
+                json_is_string(c) && !(rej != NULL && json_equal(rej, c)))
+                pol__qr(r, kf_arena_strdup(p->a, json_string_value(c)));
+        }
+        json_decref(res);
+        p->err = keep;
+        p->out->action = NULL;
+    }
+    if (s->optional) {
+        const char *skip = pol__msg(p, "skip_button", NULL);
+        pol__qr(r, skip);
+    }
+    json_object_set_new(p->st, "waiting", json_string("slot"));
+    json_object_set_new(p->st, "slot", json_string(s->name));
+}
+
+static size_t pol__ask_step(const struct flow *fl, const char *slot)
+{
+    for (size_t i = 0; i < fl->nsteps; i++)
+        if (fl->steps[i].kind == STEP_ASK && strcmp(fl->steps[i].slot, slot) == 0)
+            return i;
+    return 0;
+}
+
+static const struct flow_case *pol__case(const struct flow_step *st, const char *outcome)
+{
+    for (size_t i = 0; i < st->ncases; i++)
+        if (strcmp(st->cases[i].outcome, outcome) == 0)
+            return &st->cases[i];
+    for (size_t i = 0; i < st->ncases; i++)
+        if (strcmp(st->cases[i].outcome, "default") == 0)
+            return &st->cases[i];
+    return NULL;
+}
+
+/* A reply step: the case for the result's outcome. Returns 1 when the flow
+ * goes on with the next step, 0 when it stopped (ended or waits). */
+static int pol__reply(struct pol *p, const struct flow *fl, const struct flow_step *st,
+                      size_t *step)
+{
+    json_t *result = json_object_get(p->st, "result");
+    const char *outcome = pol__str(result, "outcome");
+    if (outcome == NULL)
+        outcome = "ok";
+    int ok = strcmp(outcome, "ok") == 0;
+    const struct flow_case *c = pol__case(st, outcome);
+    if (c == NULL) {
+        if (ok)
+            return 1;
+        if (strcmp(outcome, "unavailable") == 0) {
+            pol__end(p, fl, NULL);
+            pol__handoff(p, "backend_unavailable",
+                         pol__msg(p, "unavailable", kf_bot_phrase(p->in->bot, "handoff",
+                                                                   p->in->lang)));
+            return 0;
+        }
+        char key[64];
+        snprintf(key, sizeof key, "outcome_%s", outcome);
+        struct kf_reply *r = pol__say(p, "action", pol__msg(p, key, pol__msg(p, "action_failed",
+                                                                             "")));
+        if (r != NULL) {
+            r->flow = fl->id;
+            r->action = p->out->action;
+            r->outcome = kf_arena_strdup(p->a, outcome);
+        }
+        pol__end(p, fl, "resolved");
+        return 0;
+    }
+    struct kf_reply *r = pol__say(p, "action", pol__render(p, fl, flow__text(&c->text, p->li)));
+    if (r != NULL) {
+        r->flow = fl->id;
+        r->action = pol__str(p->st, "last_action");
+        if (r->action != NULL)
+            r->action = kf_arena_strdup(p->a, r->action);
+        r->outcome = kf_arena_strdup(p->a, outcome);
+        if (c->card)
+            r->card_json = pol__dump(p, json_object_get(result, "card"));
+    }
+    if (c->handoff) {
+        pol__end(p, fl, NULL);
+        pol__handoff(p, "flow", pol__msg(p, "handoff_flow", NULL));
+        return 0;
+    }
+    /* a value taken from the context (the order mentioned earlier) that the
+     * action turned down: ask which one the customer means instead of ending */
+    const char *reask = c->reask;
+    const char *fc = pol__str(p->st, "from_context");
+    if (reask == NULL && !ok && fc != NULL && flow__slot(fl, fc) != NULL &&
+        flow__slot(fl, fc)->ask)
+        reask = fc;
+    if (reask != NULL) {
+        const struct flow_slot *s = flow__slot(fl, reask);
+        json_object_del(p->st, "from_context");
+        json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
+        if (old != NULL)
+            json_object_set(pol__obj(p->st, "rejected"), s->name, old);
+        json_object_del(pol__obj(p->st, "slots"), s->name);
+        json_object_del(pol__obj(p->st, "texts"), s->name);
+        if (s->context != NULL)
+            json_object_del(pol__obj(p->st, "context"), s->context);
+        json_object_set_new(p->st, "confirmed", json_array());
+        *step = pol__ask_step(fl, s->name);
+        json_object_set_new(p->st, "step", json_integer((json_int_t)*step));
+        json_object_set_new(p->st, "waiting", json_string("slot"));
+        json_object_set_new(p->st, "slot", json_string(s->name));
+        if (r != NULL)
+            r->slot = s->name;
+        if (c->reask == NULL) /* the case's text did not ask: the slot's prompt does */
+            pol__ask(p, fl, s, "ask");
+        p->out->outcome = "in_progress";
+        return 0;
+    }
+    if (!ok || c->end) {
+        pol__end(p, fl, fl->resolves ? "resolved" : "in_progress");
+        return 0;
+    }
+    return 1;
+}
+
+/* Run the flow from state.step until it needs the customer or ends. */
+static int pol__run(struct pol *p, const struct flow *fl)
+{
+    size_t step = (size_t)pol__int(p->st, "step");
+    json_object_del(p->st, "waiting");
+    p->out->flow = fl->id;
+    for (size_t guard = 0; guard < 2 * fl->nsteps + 2; guard++) {
+        if (step >= fl->nsteps) {
+            pol__end(p, fl, fl->resolves ? "resolved" : "in_progress");
+            return KF_OK;
+        }
+        const struct flow_step *st = &fl->steps[step];
+        json_object_set_new(p->st, "step", json_integer((json_int_t)step));
+        if (st->has_when && !pol__when(p, &st->when)) {
+            step++;
+            continue;
+        }
+        switch (st->kind) {
+        case STEP_ASK: {
+            const struct flow_slot *s = flow__slot(fl, st->slot);
+            if (json_object_get(json_object_get(p->st, "slots"), s->name) != NULL || !s->ask) {
+                step++;
+                continue;
+            }
+            pol__ask(p, fl, s, "ask");
+            p->out->outcome = "in_progress";
+            return KF_OK;
+        }
+        case STEP_CONFIRM: {
+            if (pol__confirmed(p, step)) {
+                step++;
+                continue;
+            }
+            struct kf_reply *r = pol__say(p, "confirm",
+                                          pol__render(p, fl, flow__text(&st->text, p->li)));
+            if (r != NULL) {
+                r->flow = fl->id;
+                pol__qr(r, pol__msg(p, "yes_button", NULL));
+                pol__qr(r, pol__msg(p, "no_button", NULL));
+            }
+            json_object_set_new(p->st, "waiting", json_string("confirm"));
+            p->out->outcome = "in_progress";
+            return KF_OK;
+        }
+        case STEP_CALL: {
+            json_t *res;
+            int rc = pol__call(p, st->action, &res);
+            if (rc != KF_OK)
+                return rc;
+            json_object_set_new(p->st, "result", res);
+            json_object_set_new(p->st, "last_action", json_string(st->action));
+            step++;
+            continue;
+        }
+        case STEP_REPLY:
+            if (!pol__reply(p, fl, st, &step))
+                return KF_OK;
+            step++;
+            continue;
+        case STEP_SAY: {
+            struct kf_reply *r = pol__say(p, "action",
+                                          pol__render(p, fl, flow__text(&st->text, p->li)));
+            if (r != NULL)
+                r->flow = fl->id;
+            step++;
+            continue;
+        }
+        case STEP_HANDOFF:
+            pol__end(p, fl, NULL);
+            pol__handoff(p, "flow", pol__render(p, NULL, flow__text(&st->text, p->li)));
+            return KF_OK;
+        }
+    }
+    pol__end(p, fl, "abandoned"); /* a reask loop: give up rather than spin */
+    return KF_OK;
+}
+
+/* ---- entering a flow ---------------------------------------------------- */
+
+static int pol__start(struct pol *p, const struct flow *fl)
+{
+    pol__end(p, NULL, NULL); /* a flow that was running is left */
+    json_object_set_new(p->st, "flow", json_string(fl->id));
+    json_object_set_new(p->st, "step", json_integer(0));
+    json_object_set_new(p->st, "slots", json_object());
+    json_object_set_new(p->st, "texts", json_object());
+    json_object_set_new(p->st, "confirmed", json_array());
+    int changed = 0;
+    pol__fill_entities(p, fl, &changed);
+    json_t *ctx = json_object_get(p->st, "context");
+    for (size_t i = 0; i < fl->nslots; i++) {
+        const struct flow_slot *s = &fl->slots[i];
+        json_t *slots = json_object_get(p->st, "slots");
+        if (json_object_get(slots, s->name) != NULL)
+            continue;
+        if (s->kind == SLOT_CHOICE) {
+            const char *v = pol__choice_match(p, s);
+            if (v != NULL)
+                pol__set_slot(p, s, json_string(v), NULL);
+        } else if (s->kind == SLOT_TEXT && s->from_message &&
+                   (int)pol__chars(p->in->text) >= s->min_length) {
+            pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
+        } else if (s->kind == SLOT_ENTITY && s->context != NULL &&
+                   json_object_get(ctx, s->context) != NULL) {
+            json_object_set(slots, s->name, json_object_get(ctx, s->context));
+            json_object_set_new(p->st, "from_context", json_string(s->name));
+        }
+    }
+    json_object_set_new(p->st, "attempts", json_integer(0));
+    return pol__run(p, fl);
+}
+
+/* ---- inside a flow ------------------------------------------------------ */
+
+static int pol__yes(struct pol *p)
+{
+    if (pol__phrases_in(p, &p->f->yes, 1))
+        return 1;
+    return p->intent != NULL && strcmp(p->intent, "affirm") == 0 && p->conf >= 0.6;
+}
+
+static int pol__no(struct pol *p)
+{
+    if (pol__phrases_in(p, &p->f->no, 1))
+        return 1;
+    return p->intent != NULL && strcmp(p->intent, "deny") == 0 && p->conf >= 0.6;
+}
+
+/* An FAQ answer or small talk in the middle of a question: answered, then
+ * the question again. Returns 1 when it was one. */
+static int pol__digression(struct pol *p)
+{
+    const char *st = p->intent != NULL && p->conf >= p->f->smalltalk_threshold
+                         ? flow__smalltalk(p->f, p->intent, p->li)
+                         : NULL;
+    if (st != NULL) {
+        pol__say(p, "smalltalk", st);
+        return 1;
+    }
+    struct kf_dialog_result faq;
+    struct kf_err e2 = {0};
+    if (kf_dialog_respond(p->in->bot, p->in->text, p->in->len, p->in->lang, NULL, p->a, &faq,
+                          &e2) == KF_OK &&
+        faq.n > 0 && strcmp(faq.replies[0].kind, "faq") == 0) {
+        if (p->out->n < KF_DIALOG_MAX_REPLIES)
+            p->out->replies[p->out->n++] = faq.replies[0];
+        return 1;
+    }
+    return 0;
+}
+
+static void pol__repeat_question(struct pol *p, const struct flow *fl)
+{
+    const char *waiting = pol__str(p->st, "waiting");
+    if (waiting != NULL && strcmp(waiting, "slot") == 0) {
+        const struct flow_slot *s = flow__slot(fl, pol__str(p->st, "slot"));
+        if (s != NULL)
+            pol__ask(p, fl, s, "ask");
+    } else {
+        size_t step = (size_t)pol__int(p->st, "step");
+        if (step < fl->nsteps && fl->steps[step].kind == STEP_CONFIRM) {
+            struct kf_reply *r = pol__say(p, "confirm",
+                                          pol__render(p, fl, flow__text(&fl->steps[step].text,
+                                                                        p->li)));
+            if (r != NULL) {
+                r->flow = fl->id;
+                pol__qr(r, pol__msg(p, "yes_button", NULL));
+                pol__qr(r, pol__msg(p, "no_button", NULL));
+            }
+        }
+    }
+    p->out->flow = fl->id;
+    p->out->outcome = "in_progress";
+}
+
+static int pol__restart_steps(struct pol *p)
+{
+    json_object_set_new(p->st, "step", json_integer(0));
+    json_object_set_new(p->st, "confirmed", json_array());
+    json_object_del(p->st, "result");
+    return KF_OK;
+}
+
+static int pol__in_flow(struct pol *p, const struct flow *fl)
+{
+    p->out->flow = fl->id;
+    if (pol__phrases_in(p, &p->f->cancel, 0)) {
+        pol__end(p, fl, "abandoned");
+        pol__say(p, "cancelled", pol__msg(p, "cancelled", "OK."));
+        return KF_OK;
+    }
+    /* another flow asked for clearly: leave this one */
+    const struct flow *other = p->intent != NULL ? flow__by_intent(p->f, p->intent) : NULL;
+    if (other != NULL && other != fl && p->conf >= p->f->switch_threshold)
+        return pol__start(p, other);
+
+    int changed = 0;
+    int filled = pol__fill_entities(p, fl, &changed);
+    const char *waiting = pol__str(p->st, "waiting");
+    /* "exchange it instead": a choice answered earlier, said differently now */
+    for (size_t i = 0; i < fl->nslots; i++) {
+        const struct flow_slot *s = &fl->slots[i];
+        const char *now = s->kind == SLOT_CHOICE ? pol__choice_match(p, s) : NULL;
+        json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
+        if (now != NULL && json_is_string(old) && strcmp(json_string_value(old), now) != 0) {
+            pol__set_slot(p, s, json_string(now), NULL);
+            changed = 1;
+        }
+    }
+    int confirm = waiting != NULL && strcmp(waiting, "confirm") == 0;
+    if (changed) {
+        pol__restart_steps(p);
+        return pol__run(p, fl);
+    }
+    if (filled == 0 && pol__phrases_in(p, &p->f->correction, 0)) {
+        const char *last = pol__str(p->st, "last_slot");
+        const struct flow_slot *s = last != NULL ? flow__slot(fl, last) : NULL;
+        if (s == NULL && fl->nslots > 0)
+            s = &fl->slots[0];
+        if (s != NULL) {
+            json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
+            if (old != NULL)
+                json_object_set(pol__obj(p->st, "rejected"), s->name, old);
+            json_object_del(pol__obj(p->st, "slots"), s->name);
+            json_object_del(pol__obj(p->st, "texts"), s->name);
+            if (s->context != NULL)
+                json_object_del(pol__obj(p->st, "context"), s->context);
+            pol__restart_steps(p);
+            pol__say(p, "ack", pol__msg(p, "correction", NULL));
+            return pol__run(p, fl);
+        }
+    }
+    if (confirm) {
+        if (filled == 0 && pol__no(p)) {
+            size_t step = (size_t)pol__int(p->st, "step");
+            const char *no = step < fl->nsteps ? flow__text(&fl->steps[step].no, p->li) : NULL;
+            pol__end(p, fl, "abandoned");
+            pol__say(p, "cancelled", no != NULL ? pol__render(p, fl, no) : pol__msg(p, "cancelled", "OK."));
+            return KF_OK;
+        }
+        if (pol__yes(p)) {
+            json_t *done = json_object_get(p->st, "confirmed");
+            if (!json_is_array(done)) {
+                done = json_array();
+                json_object_set_new(p->st, "confirmed", done);
+            }
+            json_array_append_new(done, json_integer(pol__int(p->st, "step")));
+            return pol__run(p, fl);
+        }
+    } else if (waiting != NULL) {
+        const struct flow_slot *s = flow__slot(fl, pol__str(p->st, "slot"));
+        int have = s != NULL && json_object_get(json_object_get(p->st, "slots"), s->name) != NULL;
+        if (s != NULL && !have && pol__fill_awaited(p, s))
+            have = 1;
+        if (have || filled > 0) {
+            json_object_set_new(p->st, "attempts", json_integer(0));
+            return pol__run(p, fl);
+        }
+    } else if (filled > 0) {
+        return pol__run(p, fl);
+    }
+    if (pol__digression(p)) {
+        pol__repeat_question(p, fl);
+        return KF_OK;
+    }
+    long long attempts = pol__int(p->st, "attempts") + 1;
+    json_object_set_new(p->st, "attempts", json_integer(attempts));
+    if (attempts >= p->f->max_attempts) {
+        pol__end(p, fl, NULL);
+        pol__handoff(p, "repeated_failure", pol__msg(p, "too_many_attempts", NULL));
+        return KF_OK;
+    }
+    const struct flow_slot *s = confirm ? NULL : flow__slot(fl, pol__str(p->st, "slot") ? pol__str(p->st, "slot") : "");
+    const char *inv = s != NULL && s->invalid.t[0] != NULL ? flow__text(&s->invalid, p->li)
+                                                           : pol__msg(p, confirm ? "confirm_again" : "invalid", NULL);
+    struct kf_reply *r = pol__say(p, "invalid", inv != NULL ? pol__render(p, fl, inv) : NULL);
+    if (r != NULL) {
+        r->flow = fl->id;
+        if (s != NULL)
+            r->slot = s->name;
+    }
+    if (s == NULL || s->invalid.t[0] == NULL || s->choices != NULL || s->buttons.n[p->li] > 0 ||
+        s->kind == SLOT_CHOICE)
+        pol__repeat_question(p, fl);
+    p->out->flow = fl->id;
+    p->out->outcome = "in_progress";
+    return KF_OK;
+}
+
+/* ---- outside flows ------------------------------------------------------ */
+
+static const char *pol__label_intent(struct pol *p)
+{
+    /* a clicked clarification or FAQ button: its label names the intent */
+    char buf[256];
+    size_t n = p->in->len < sizeof buf - 1 ? p->in->len : sizeof buf - 1;
+    memcpy(buf, p->in->text, n);
+    buf[n] = '\0';
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        buf[--n] = '\0';
+    for (size_t i = 0; i < p->f->nlabels; i++)
+        for (size_t l = 0; l < p->f->nlangs; l++)
+            if (p->f->labels[i].text.t[l] != NULL &&
+                strcasecmp(p->f->labels[i].text.t[l], buf) == 0)
+                return p->f->labels[i].key;
+    return NULL;
+}
+
+static int pol__faq(struct pol *p, const struct flow *offer)
+{
+    struct kf_dialog_result faq;
+    int rc = kf_dialog_respond(p->in->bot, p->in->text, p->in->len, p->in->lang, p->in->nlu, p->a,
+                               &faq, p->err);
+    if (rc != KF_OK)
+        return rc;
+    for (size_t i = 0; i < faq.n && p->out->n < KF_DIALOG_MAX_REPLIES; i++)
+        p->out->replies[p->out->n++] = faq.replies[i];
+    if (faq.handoff) {
+        p->out->handoff = 1;
+        p->out->handoff_reason = faq.handoff_reason;
+        p->out->outcome = "handed_off";
+        return KF_OK;
+    }
+    int understood = faq.n > 0 && strcmp(faq.replies[0].kind, "faq") == 0;
+    if (understood) {
+        json_object_set_new(p->st, "fails", json_integer(0));
+        p->out->outcome = "resolved";
+        if (offer != NULL && p->out->n > 0) /* "…and if you want to do it now:" */
+            pol__qr(&p->out->replies[p->out->n - 1],
+                    flow__label(p->f, offer->intents[0], p->li));
+        return KF_OK;
+    }
+    long long fails = pol__int(p->st, "fails") + 1;
+    json_object_set_new(p->st, "fails", json_integer(fails));
+    p->out->outcome = "fallback";
+    if (fails >= p->f->max_fallbacks) {
+        json_object_set_new(p->st, "fails", json_integer(0));
+        pol__handoff(p, "repeated_failure", pol__msg(p, "repeated_fallback", NULL));
+    }
+    return KF_OK;
+}
+
+/* FAQ confidence of the message (0 when none). */
+static double pol__faq_confidence(struct pol *p)
+{
+    if (kf_bot_faq_count(p->in->bot) == 0)
+        return 0;
+    struct kf_kb_hit hit;
+    size_t n = 0;
+    struct kf_err e2 = {0};
+    if (kf_kb_search(kf_bot_kb(p->in->bot), p->in->text, p->in->len, p->a, &hit, 1, &n, &e2) !=
+            KF_OK ||
+        n == 0)
+        return 0;
+    return hit.confidence;
+}
+
+static int pol__clarify(struct pol *p)
+{
+    const struct kf_nlu_result *nlu = p->in->nlu;
+    if (nlu == NULL || nlu->nintents < 2)
+        return 0;
+    const struct kf_nlu_label *a = &nlu->intents[0], *b = &nlu->intents[1];
+    if (a->confidence - b->confidence >= p->f->clarify_margin || b->confidence < 0.2)
+        return 0;
+    const char *la = flow__label(p->f, a->name, p->li), *lb = flow__label(p->f, b->name, p->li);
+    if (la == NULL || lb == NULL)
+        return 0;
+    struct kf_reply *r = pol__say(p, "clarify", pol__msg(p, "clarify", NULL));
+    if (r == NULL)
+        return 0;
+    pol__qr(r, la);
+    pol__qr(r, lb);
+    json_object_set_new(p->st, "clarify", json_pack("[s,s]", a->name, b->name));
+    p->out->outcome = "in_progress";
+    return 1;
+}
+
+static int pol__idle(struct pol *p)
+{
+    const struct kf_flows *f = p->f;
+    const struct flow *fl = NULL;
+    const char *forced = pol__label_intent(p);
+    json_object_del(p->st, "clarify");
+    if (forced != NULL) {
+        p->intent = forced;
+        p->conf = 1;
+        fl = flow__by_intent(f, forced);
+        if (fl != NULL)
+            return pol__start(p, fl);
+    }
+    if (p->intent != NULL && p->conf >= f->flow_threshold)
+        fl = flow__by_intent(f, p->intent);
+    if (fl != NULL) {
+        /* "what is your return policy?" is a question for the FAQ, "I want
+         * to return DS…" an action: a confident FAQ answer wins unless the
+         * message names something the flow acts on */
+        int names = 0;
+        for (size_t i = 0; p->in->nlu != NULL && i < p->in->nlu->nentities; i++)
+            for (size_t s = 0; s < fl->nslots; s++)
+                if (fl->slots[s].kind == SLOT_ENTITY &&
+                    strcmp(fl->slots[s].entity, p->in->nlu->entities[i].type) == 0)
+                    names = 1;
+        int asks = !names && !pol__phrases_in(p, &f->request, 0) &&
+                   (pol__phrases_in(p, &f->question, 0) || memchr(p->in->text, '?', p->in->len) ||
+                    strstr(p->in->text, "？") != NULL);
+        if (asks && pol__faq_confidence(p) >= f->faq_over_flow)
+            return pol__faq(p, fl);
+        if (p->conf < f->flow_threshold + f->clarify_margin && pol__clarify(p))
+            return KF_OK;
+        return pol__start(p, fl);
+    }
+    if (pol__clarify(p))
+        return KF_OK;
+    const char *st = p->intent != NULL && p->conf >= f->smalltalk_threshold
+                         ? flow__smalltalk(f, p->intent, p->li)
+                         : NULL;
+    if (st != NULL && pol__faq_confidence(p) < kf_bot_faq_threshold(p->in->bot)) {
+        pol__say(p, "smalltalk", st);
+        json_object_set_new(p->st, "fails", json_integer(0));
+        p->out->outcome = "resolved";
+        return KF_OK;
+    }
+    /* an order number alone, etc. */
+    for (size_t i = 0; p->in->nlu != NULL && i < p->in->nlu->nentities; i++) {
+        const struct flow *ef = flow__by_entity(f, p->in->nlu->entities[i].type);
+        if (ef != NULL)
+            return pol__start(p, ef);
+    }
+    return pol__faq(p, NULL);
+}
+
+/* ---- entry --------------------------------------------------------------- */
+
+static int pol__wants_human(struct pol *p)
+{
+    if (kf_bot_wants_human(p->in->bot, p->in->text, p->in->len))
+        return 1;
+    return p->intent != NULL && strcmp(p->intent, "ask_human") == 0 && p->conf >= 0.5;
+}
+
+int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
+                   struct kf_dialog_result *out, struct kf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (in->flows == NULL) { /* the FAQ stage alone */
+        int rc = kf_dialog_respond(in->bot, in->text, in->len, in->lang, in->nlu, a, out, err);
+        out->outcome = out->handoff ? "handed_off"
+                       : out->n > 0 && strcmp(out->replies[0].kind, "faq") == 0 ? "resolved"
+                                                                                 : "fallback";
+        return rc;
+    }
+    if (!kf_utf8_valid(in->text, in->len))
+        return kf_errorf(err, KF_EUTF8, "text: invalid UTF-8");
+    struct pol p = {.in = in, .f = in->flows, .a = a, .out = out, .err = err};
+    int li = kf_bot_lang_index(in->bot, in->lang);
+    p.li = li < 0 ? 0 : (size_t)li;
+    if (in->nlu != NULL && in->nlu->intent != NULL && in->nlu->intent[0] != '\0') {
+        p.intent = in->nlu->intent;
+        p.conf = in->nlu->intent_confidence;
+    }
+    p.st = in->state_json != NULL ? json_loads(in->state_json, 0, NULL) : NULL;
+    if (!json_is_object(p.st)) { /* none yet, or unreadable: start afresh */
+        json_decref(p.st);
+        p.st = json_object();
+    }
+    if (p.st == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+
+    int rc = KF_OK;
+    const char *running = pol__str(p.st, "flow");
+    const struct flow *fl = running != NULL ? flow__by_id(p.f, running) : NULL;
+    if (running != NULL && fl == NULL) /* the bot changed under a conversation */
+        pol__end(&p, NULL, NULL);
+    if (pol__wants_human(&p)) {
+        pol__end(&p, fl, NULL);
+        pol__handoff(&p, "customer_request", NULL);
+    } else if (fl != NULL) {
+        rc = pol__in_flow(&p, fl);
+    } else {
+        rc = pol__idle(&p);
+    }
+    /* remember what the customer mentioned, for "that order" next time */
+    for (size_t i = 0; rc == KF_OK && in->nlu != NULL && i < in->nlu->nentities; i++) {
+        const struct kf_entity *e = &in->nlu->entities[i];
+        if (strcmp(e->type, "order_id") == 0 || strcmp(e->type, "product") == 0) {
+            json_t *v = pol__entity_value(e);
+            const char *key = strcmp(e->type, "order_id") == 0 ? "order_id" : "product";
+            json_t *rej = json_object_get(json_object_get(p.st, "rejected"), key);
+            if (v != NULL && !(rej != NULL && json_equal(rej, v)))
+                json_object_set_new(pol__obj(p.st, "context"), key, v);
+            else
+                json_decref(v);
+        }
+    }
+    if (rc == KF_OK && out->n == 0) /* never leave the customer without a word */
+        pol__say(&p, "fallback", kf_bot_phrase(in->bot, "fallback", in->lang));
+    if (rc == KF_OK) {
+        out->state_json = pol__dump(&p, p.st);
+        if (out->state_json == NULL)
+            rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+    }
+    json_decref(p.st);
+    return rc;
+}
