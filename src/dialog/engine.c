@@ -421,6 +421,36 @@ int kf_engine_reveal(struct kf_engine *e, const char *conv_id, struct kf_message
     return rc;
 }
 
+/* Whether a message carries language at all: a Han character, or two Latin
+ * words. "DS20261101004", "ok" or "3000" keep the conversation's language. */
+static int engine__says_language(const char *text, size_t len)
+{
+    int words = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            int k = kf_utf8_decode(text + i, len - i, &cp);
+            if (k <= 0)
+                return 1;
+            if (kf_utf8_is_han(cp))
+                return 1;
+            i += (size_t)k;
+            continue;
+        }
+        size_t j = i, digits = 0;
+        while (j < len && ((text[j] >= 'a' && text[j] <= 'z') || (text[j] >= 'A' && text[j] <= 'Z') ||
+                           (text[j] >= '0' && text[j] <= '9'))) {
+            digits += text[j] >= '0' && text[j] <= '9';
+            j++;
+        }
+        if (j - i >= 2 && digits == 0 && ++words >= 2)
+            return 1;
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}
+
 static size_t engine__stripe(const char *id)
 {
     size_t h = 5381;
@@ -532,7 +562,7 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     if (lang != NULL && kf_bot_lang_index(e->bot, lang) < 0)
         return kf_errorf(err, KF_EINVAL, "lang: '%s' is not a language of this bot", lang);
     if (lang == NULL) {
-        const char *guess = kf_text_detect_lang(text, len);
+        const char *guess = engine__says_language(text, len) ? kf_text_detect_lang(text, len) : "";
         lang = kf_bot_lang_index(e->bot, guess) >= 0 ? guess : conv.lang;
     }
     lang = kf_arena_strdup(a, lang);

@@ -329,6 +329,28 @@ static int pol__rejected(struct pol *p, const struct flow_slot *s, json_t *value
     return r != NULL && json_equal(r, value);
 }
 
+/* FAQ confidence of the message (0 when none). */
+static double pol__faq_confidence(struct pol *p)
+{
+    if (kf_bot_faq_count(p->in->bot) == 0)
+        return 0;
+    struct kf_kb_hit hit;
+    size_t n = 0;
+    struct kf_err e2 = {0};
+    if (kf_kb_search(kf_bot_kb(p->in->bot), p->in->text, p->in->len, p->a, &hit, 1, &n, &e2) !=
+            KF_OK ||
+        n == 0)
+        return 0;
+    return hit.confidence;
+}
+
+/* The message is phrased as a question ("怎么…", "how do I…", "?"). */
+static int pol__asks(struct pol *p)
+{
+    return pol__phrases_in(p, &p->f->question, 0) || memchr(p->in->text, '?', p->in->len) != NULL ||
+           strstr(p->in->text, "？") != NULL;
+}
+
 /* ---- filling slots ------------------------------------------------------ */
 
 static json_t *pol__entity_value(const struct kf_entity *e)
@@ -438,6 +460,10 @@ static int pol__fill_awaited(struct pol *p, const struct flow_slot *s)
     }
     case SLOT_TEXT: {
         if ((int)pol__chars(p->in->text) < s->min_length)
+            return 0;
+        /* "运费怎么算?" while we wait for an address is a question, not the
+         * answer: the digression path answers it */
+        if (pol__asks(p) && pol__faq_confidence(p) >= kf_bot_faq_threshold(p->in->bot))
             return 0;
         pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
         return 1;
@@ -842,19 +868,25 @@ static int pol__restart_steps(struct pol *p)
 static int pol__in_flow(struct pol *p, const struct flow *fl)
 {
     p->out->flow = fl->id;
-    if (pol__phrases_in(p, &p->f->cancel, 0)) {
-        pol__end(p, fl, "abandoned");
-        pol__say(p, "cancelled", pol__msg(p, "cancelled", "OK."));
-        return KF_OK;
-    }
     /* another flow asked for clearly: leave this one */
     const struct flow *other = p->intent != NULL ? flow__by_intent(p->f, p->intent) : NULL;
     if (other != NULL && other != fl && p->conf >= p->f->switch_threshold)
         return pol__start(p, other);
 
+    const char *waiting = pol__str(p->st, "waiting");
+    int confirm = waiting != NULL && strcmp(waiting, "confirm") == 0;
+    const struct flow_slot *awaited =
+        waiting != NULL && !confirm ? flow__slot(fl, pol__str(p->st, "slot")) : NULL;
+    /* "算了" is only a cancel when it is not the answer itself: free text
+     * is checked first, other answers after the message gave nothing else */
+    int cancel = pol__phrases_in(p, &p->f->cancel, 0);
+    if (cancel && awaited != NULL && awaited->kind == SLOT_TEXT) {
+        pol__end(p, fl, "abandoned");
+        pol__say(p, "cancelled", pol__msg(p, "cancelled", "OK."));
+        return KF_OK;
+    }
     int changed = 0;
     int filled = pol__fill_entities(p, fl, &changed);
-    const char *waiting = pol__str(p->st, "waiting");
     /* "exchange it instead": a choice answered earlier, said differently now */
     for (size_t i = 0; i < fl->nslots; i++) {
         const struct flow_slot *s = &fl->slots[i];
@@ -865,7 +897,10 @@ static int pol__in_flow(struct pol *p, const struct flow *fl)
             changed = 1;
         }
     }
-    int confirm = waiting != NULL && strcmp(waiting, "confirm") == 0;
+    int have = awaited != NULL &&
+               json_object_get(json_object_get(p->st, "slots"), awaited->name) != NULL;
+    if (awaited != NULL && !have && awaited->kind != SLOT_TEXT && pol__fill_awaited(p, awaited))
+        have = filled = filled + 1;
     if (changed) {
         pol__restart_steps(p);
         return pol__run(p, fl);
@@ -888,14 +923,17 @@ static int pol__in_flow(struct pol *p, const struct flow *fl)
             return pol__run(p, fl);
         }
     }
+    if (filled == 0 && !changed && (cancel || (confirm && pol__no(p)))) {
+        /* at a confirmation the step says what stays as it was */
+        size_t step = (size_t)pol__int(p->st, "step");
+        const char *no = confirm && step < fl->nsteps ? flow__text(&fl->steps[step].no, p->li)
+                                                      : NULL;
+        const char *text = no != NULL ? pol__render(p, fl, no) : pol__msg(p, "cancelled", "OK.");
+        pol__end(p, fl, "abandoned");
+        pol__say(p, "cancelled", text);
+        return KF_OK;
+    }
     if (confirm) {
-        if (filled == 0 && pol__no(p)) {
-            size_t step = (size_t)pol__int(p->st, "step");
-            const char *no = step < fl->nsteps ? flow__text(&fl->steps[step].no, p->li) : NULL;
-            pol__end(p, fl, "abandoned");
-            pol__say(p, "cancelled", no != NULL ? pol__render(p, fl, no) : pol__msg(p, "cancelled", "OK."));
-            return KF_OK;
-        }
         if (pol__yes(p)) {
             json_t *done = json_object_get(p->st, "confirmed");
             if (!json_is_array(done)) {
@@ -905,10 +943,8 @@ static int pol__in_flow(struct pol *p, const struct flow *fl)
             json_array_append_new(done, json_integer(pol__int(p->st, "step")));
             return pol__run(p, fl);
         }
-    } else if (waiting != NULL) {
-        const struct flow_slot *s = flow__slot(fl, pol__str(p->st, "slot"));
-        int have = s != NULL && json_object_get(json_object_get(p->st, "slots"), s->name) != NULL;
-        if (s != NULL && !have && pol__fill_awaited(p, s))
+    } else if (awaited != NULL) {
+        if (!have && awaited->kind == SLOT_TEXT && pol__fill_awaited(p, awaited))
             have = 1;
         if (have || filled > 0) {
             json_object_set_new(p->st, "attempts", json_integer(0));
@@ -992,25 +1028,11 @@ static int pol__faq(struct pol *p, const struct flow *offer)
     json_object_set_new(p->st, "fails", json_integer(fails));
     p->out->outcome = "fallback";
     if (fails >= p->f->max_fallbacks) {
+        p->out->n = 0; /* the handoff replaces "did you mean…" */
         json_object_set_new(p->st, "fails", json_integer(0));
         pol__handoff(p, "repeated_failure", pol__msg(p, "repeated_fallback", NULL));
     }
     return KF_OK;
-}
-
-/* FAQ confidence of the message (0 when none). */
-static double pol__faq_confidence(struct pol *p)
-{
-    if (kf_bot_faq_count(p->in->bot) == 0)
-        return 0;
-    struct kf_kb_hit hit;
-    size_t n = 0;
-    struct kf_err e2 = {0};
-    if (kf_kb_search(kf_bot_kb(p->in->bot), p->in->text, p->in->len, p->a, &hit, 1, &n, &e2) !=
-            KF_OK ||
-        n == 0)
-        return 0;
-    return hit.confidence;
 }
 
 static int pol__clarify(struct pol *p)
@@ -1059,9 +1081,7 @@ static int pol__idle(struct pol *p)
                 if (fl->slots[s].kind == SLOT_ENTITY &&
                     strcmp(fl->slots[s].entity, p->in->nlu->entities[i].type) == 0)
                     names = 1;
-        int asks = !names && !pol__phrases_in(p, &f->request, 0) &&
-                   (pol__phrases_in(p, &f->question, 0) || memchr(p->in->text, '?', p->in->len) ||
-                    strstr(p->in->text, "？") != NULL);
+        int asks = !names && !pol__phrases_in(p, &f->request, 0) && pol__asks(p);
         if (asks && pol__faq_confidence(p) >= f->faq_over_flow)
             return pol__faq(p, fl);
         if (p->conf < f->flow_threshold + f->clarify_margin && pol__clarify(p))
