@@ -70,6 +70,17 @@ struct kf_dialog_result {
     const char *outcome;    /* resolved | handed_off | abandoned | in_progress | fallback */
 };
 
+/* How the policy keeps a raw personal value across turns without storing it
+ * (a slot marked `sensitive`, e.g. a new delivery address): seal returns an
+ * opaque string kept in the state, open gives the raw value back (NULL when
+ * it cannot) for the business action that needs it. Both allocate from the
+ * arena. */
+struct kf_dialog_secrets {
+    void *ud;
+    const char *(*seal)(void *ud, const char *plain, size_t len, struct kf_arena *a);
+    const char *(*open)(void *ud, const char *sealed, struct kf_arena *a);
+};
+
 struct kf_dialog_input {
     const struct kf_bot *bot;
     const struct kf_flows *flows;   /* NULL: no flows */
@@ -79,6 +90,11 @@ struct kf_dialog_input {
     const char *lang;
     const char *state_json;         /* as returned last turn; NULL: a new conversation */
     const struct kf_biz_ctx *biz;   /* NULL: flows cannot call actions */
+    /* The message before PII masking (memory only, never stored) and how to
+     * seal it; NULL: sensitive slots keep the masked text. */
+    const char *raw_text;
+    size_t raw_len;
+    const struct kf_dialog_secrets *secrets;
 };
 
 /* One customer message → replies and the new state. */

@@ -157,13 +157,26 @@ static int builtin__order(struct kf_connector *c, struct kf_store *st, const cha
         json_t *patch;
         if ((rc = builtin__object(c, op, args, "patch", &patch, err)) != KF_OK)
             return rc;
+        /* kefu's own store keeps only the masked form of an address
+         * (privacy): a patch carrying both stores address_masked */
+        json_t *masked = json_object_get(patch, "address_masked");
+        json_t *stored = patch;
+        if (masked != NULL) {
+            stored = json_copy(patch);
+            if (stored == NULL)
+                return kf_errorf(err, KF_ENOMEM, "connector: out of memory");
+            json_object_set(stored, "address", masked);
+            json_object_del(stored, "address_masked");
+        }
         struct kf_buf expect;
         kf_buf_init(&expect, 512);
         rc = builtin__expect(c, args, &expect, err);
         if (rc == KF_OK)
-            rc = kf_repo_order_update(st, order_no, expect.len ? expect.data : NULL, patch, out,
+            rc = kf_repo_order_update(st, order_no, expect.len ? expect.data : NULL, stored, out,
                                       err);
         kf_buf_release(&expect);
+        if (stored != patch)
+            json_decref(stored);
         return rc;
     }
     /* return.create */

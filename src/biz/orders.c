@@ -8,7 +8,7 @@
  *   - anyone who knows an order number may see its status and tracking (the
  *     card shows no personal data: the address is stored masked);
  *   - changes (cancel, address, return) need the conversation's customer to
- *     own the order (outcome not_owner otherwise);
+ *     own the order (outcome not_owner otherwise; order__owned);
  *   - cancel and address change only while the order is pending or paid
  *     (reason "shipped", "delivered" or "cancelled" otherwise);
  *   - return or exchange only when delivered, within the return window, and
@@ -133,11 +133,41 @@ static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t 
     }
 }
 
+/* Is the customer's identity on some channel the order's customer_ref? */
+static int order__ref_is_customer(const struct kf_biz_ctx *ctx, const char *ref)
+{
+    if (ctx->customer_id <= 0)
+        return 0;
+    json_t *q = json_pack("{s:I}", "id", (json_int_t)ctx->customer_id), *cust = NULL;
+    struct kf_err err = {0};
+    int rc = kf_connector_call(kf_biz_connector(ctx->biz, "customers"), "customer.get", q, &cust,
+                               &err);
+    json_decref(q);
+    int mine = 0;
+    size_t i;
+    json_t *id;
+    if (rc == KF_OK)
+        json_array_foreach(json_object_get(cust, "identities"), i, id) if (
+            strcmp(order__str(id, "external_id"), ref) == 0) mine = 1;
+    json_decref(cust);
+    return mine;
+}
+
+/* Orders from the embedded store carry kefu's customer_id; a company's
+ * order service (http connector) knows its own customer id, mapped to
+ * "customer_ref" and matched against the ids the customer has on kefu's
+ * channels (the site passes its user id as the web channel's external id). */
 static int order__owned(const struct kf_biz_ctx *ctx, json_t *order, json_t *result)
 {
-    long long owner = order__ms(order, "customer_id");
-    if (owner != 0 && owner == ctx->customer_id)
-        return 1;
+    const char *ref = order__str(order, "customer_ref");
+    if (*ref != '\0') {
+        if (order__ref_is_customer(ctx, ref))
+            return 1;
+    } else {
+        long long owner = order__ms(order, "customer_id");
+        if (owner != 0 && owner == ctx->customer_id)
+            return 1;
+    }
     biz__outcome(result, "not_owner");
     return 0;
 }
@@ -263,10 +293,16 @@ static int order_change_address(const struct kf_biz_ctx *ctx, json_t *args, json
     const char *addr = biz__arg_str(args, "address");
     if (addr == NULL || *addr == '\0')
         return kf_errorf(err, KF_EINVAL, "order.change_address: the address argument is missing");
+    /* with a PII vault the dialog passes the raw address (for a company's
+     * order service, which must deliver) and its masked form (what kefu's
+     * own store, replies and state keep) */
+    const char *masked = biz__arg_str(args, "address_masked");
     json_t *patch = json_pack("{s:s}", "address", addr);
     if (patch == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
-    json_object_set_new(result, "address", json_string(addr));
+    if (masked != NULL)
+        json_object_set_new(patch, "address_masked", json_string(masked));
+    json_object_set_new(result, "address", json_string(masked != NULL ? masked : addr));
     return order__update(ctx, args, result, patch, err);
 }
 

@@ -65,14 +65,15 @@ int cmd_serve(int argc, char **argv)
     snprintf(base, sizeof base, strchr(h, ':') ? "http://[%s]:%d" : "http://%s:%d", h,
              kf_server_port(srv));
     printf("listening on %s\n"
-           "  web chat     %s/\n"
+           "  web chat     %s/   (as a demo customer: %s/?customer=demo-customer-1)\n"
            "  JSON API     %s/api/v1/conversations   (docs/api.md)\n"
+           "  back office  %s/api/v1/tickets  %s/api/v1/customers/1  %s/api/v1/products\n"
            "  NLU parse    %s/api/v1/nlu/parse\n"
            "  Rasa REST    %s/webhooks/rest/webhook\n"
            "  health       %s/healthz  %s/readyz\n"
            "bot '%s' from %s, database %s. Ctrl-C stops.\n",
-           base, base, base, base, base, base, base, kf_bot_name(kf_engine_bot(engine)), cfg.bot_path,
-           cfg.db_path);
+           base, base, base, base, base, base, base, base, base, base, base,
+           kf_bot_name(kf_engine_bot(engine)), cfg.bot_path, cfg.db_path);
     fflush(stdout);
 
     int sig = 0;

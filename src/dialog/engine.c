@@ -466,10 +466,73 @@ static long long engine__now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- sensitive slot values (dialog.h kf_dialog_secrets) ----------------
+ * "v1:" KEY_ID ":" hex(nonce || ciphertext), sealed with the PII vault key:
+ * the dialog state (stored) never holds a raw personal value. */
+
+static const char *engine__seal(void *ud, const char *plain, size_t len, struct kf_arena *a)
+{
+    const struct kf_engine *e = ud;
+    unsigned char *nonce, *ct;
+    size_t ct_len;
+    struct kf_err err = {0};
+    if (kf_pii_seal(&e->key, plain, len, a, &nonce, &ct, &ct_len, &err) != KF_OK)
+        return NULL;
+    size_t n = KF_PII_NONCE_BYTES + ct_len;
+    size_t cap = 3 + KF_PII_KEY_ID_LEN + 1 + 2 * n + 1;
+    char *out = kf_arena_alloc(a, cap);
+    if (out == NULL)
+        return NULL;
+    int used = snprintf(out, cap, "v1:%s:", e->key.id);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = i < KF_PII_NONCE_BYTES ? nonce[i] : ct[i - KF_PII_NONCE_BYTES];
+        out[used++] = hex[b >> 4];
+        out[used++] = hex[b & 15];
+    }
+    out[used] = '\0';
+    return out;
+}
+
+static int engine__unhex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static const char *engine__open(void *ud, const char *sealed, struct kf_arena *a)
+{
+    const struct kf_engine *e = ud;
+    size_t idlen = strlen(e->key.id);
+    if (strncmp(sealed, "v1:", 3) != 0 || strncmp(sealed + 3, e->key.id, idlen) != 0 ||
+        sealed[3 + idlen] != ':')
+        return NULL; /* another key, or not ours */
+    const char *h = sealed + 4 + idlen;
+    size_t hl = strlen(h);
+    if (hl % 2 != 0 || hl / 2 <= KF_PII_NONCE_BYTES + KF_PII_MAC_BYTES || hl > 64 * 1024)
+        return NULL;
+    unsigned char *bin = kf_arena_alloc(a, hl / 2);
+    if (bin == NULL)
+        return NULL;
+    for (size_t i = 0; i < hl / 2; i++) {
+        int hi = engine__unhex(h[2 * i]), lo = engine__unhex(h[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        bin[i] = (unsigned char)(hi << 4 | lo);
+    }
+    char *plain;
+    size_t len;
+    struct kf_err err = {0};
+    if (kf_pii_open(&e->key, bin, KF_PII_NONCE_BYTES, bin + KF_PII_NONCE_BYTES,
+                    hl / 2 - KF_PII_NONCE_BYTES, a, &plain, &len, &err) != KF_OK)
+        return NULL;
+    return plain;
+}
+
 /* The dialog and the commit of one turn, under the conversation's stripe:
  * state read → policy → messages, vault, state and the turn record in one
  * transaction. */
-static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv, const char *text,
+static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv, const char *raw,
+                        size_t raw_len, const char *text,
                         size_t len, const char *lang, const struct kf_nlu_result *nlu,
                         const struct kf_vault_item *vault, size_t nvault, struct kf_arena *a,
                         struct kf_turn *out, struct kf_err *err)
@@ -493,6 +556,12 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
                                  .lang = lang,
                                  .state_json = state,
                                  .biz = &ctx};
+    struct kf_dialog_secrets secrets = {.ud = e, .seal = engine__seal, .open = engine__open};
+    if (e->has_key) {
+        in.raw_text = raw;
+        in.raw_len = raw_len;
+        in.secrets = &secrets;
+    }
     struct kf_dialog_result res;
     if ((rc = kf_dialog_turn(&in, a, &res, err)) != KF_OK)
         return rc;
@@ -575,6 +644,8 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     if ((rc = engine__mask_seal(e, text, len, 0, a, &masked, &vault, &nvault, err)) != KF_OK)
         return rc;
     char *copy = masked.text;
+    const char *raw = text;
+    size_t raw_len = len;
     len = masked.len;
 
     struct kf_nlu_result nlu;
@@ -583,7 +654,7 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
 
     pthread_mutex_t *stripe = &e->stripes[engine__stripe(conv.id)];
     pthread_mutex_lock(stripe);
-    rc = engine__turn(e, &conv, copy, len, lang, &nlu, vault, nvault, a, out, err);
+    rc = engine__turn(e, &conv, raw, raw_len, copy, len, lang, &nlu, vault, nvault, a, out, err);
     pthread_mutex_unlock(stripe);
     return rc;
 }

@@ -272,7 +272,7 @@ static int ld__slot(struct loader *ld, const struct kf_ynode *n, struct flow_slo
     static const char *const keys[] = {"name", "entity", "type", "context", "choices",
                                        "optional", "ask", "multiple", "from_message",
                                        "min_length", "prompt", "invalid", "buttons", "options",
-                                       "from_intent", NULL};
+                                       "from_intent", "sensitive", NULL};
     int rc = ld__keys(ld, n, "slot", keys);
     if (rc != KF_OK)
         return rc;
@@ -313,8 +313,12 @@ static int ld__slot(struct loader *ld, const struct kf_ynode *n, struct flow_slo
         (rc = ld__bool(ld, kf_ynode_get(n, "multiple"), "slot.multiple", &s->multiple)) != KF_OK ||
         (rc = ld__bool(ld, kf_ynode_get(n, "from_message"), "slot.from_message",
                        &s->from_message)) != KF_OK ||
+        (rc = ld__bool(ld, kf_ynode_get(n, "sensitive"), "slot.sensitive", &s->sensitive)) !=
+            KF_OK ||
         (rc = ld__int(ld, n, "min_length", 1, 1000, &s->min_length)) != KF_OK)
         return rc;
+    if (s->sensitive && s->kind != SLOT_TEXT)
+        return ld__err(ld, n, "slot %s: only a text slot can be sensitive%s", s->name, "");
     if (s->ask && (rc = ld__text(ld, kf_ynode_get(n, "prompt"), "slot.prompt", NULL,
                                  &s->prompt)) != KF_OK)
         return rc;

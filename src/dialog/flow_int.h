@@ -53,6 +53,7 @@ struct flow_slot {
     int multiple;         /* SLOT_ENTITY: all matches, as an array */
     int from_message;     /* SLOT_TEXT: the message that starts the flow fills it */
     int min_length;       /* SLOT_TEXT: characters */
+    int sensitive;        /* SLOT_TEXT: the raw text is sealed for the action (dialog.h) */
     struct flow_text prompt, invalid;
     struct flow_phrases buttons;
     struct flow_option *options; /* SLOT_CHOICE */

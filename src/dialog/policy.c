@@ -16,6 +16,7 @@
  *   last_slot        the slot filled last (what a correction takes back)
  *   rejected         slot → a value the customer said was wrong
  *   confirmed        steps (indexes) the customer said yes to
+ *   sealed           sensitive slots' raw values, sealed (dialog.h secrets)
  *   result           the last business action's result
  *   context          outside flows too: order_id, product … mentioned last
  *   fails            not-understood messages in a row
@@ -281,7 +282,7 @@ static void pol__end(struct pol *p, const struct flow *fl, const char *outcome)
     }
     static const char *const keys[] = {"flow", "step", "waiting", "slot", "attempts", "slots",
                                        "texts", "last_slot", "rejected", "confirmed", "result",
-                                       "last_action", "from_context"};
+                                       "last_action", "from_context", "sealed"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         json_object_del(p->st, keys[i]);
     if (outcome != NULL)
@@ -357,6 +358,21 @@ static json_t *pol__entity_value(const struct kf_entity *e)
 {
     json_t *v = json_loads(e->value, JSON_DECODE_ANY, NULL);
     return v != NULL ? v : json_string(e->text);
+}
+
+/* A free-text slot gets the (masked) message; a sensitive one also keeps the
+ * raw message, sealed, for the action (never in clear in the state). */
+static void pol__set_text(struct pol *p, const struct flow_slot *s)
+{
+    pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
+    json_object_del(pol__obj(p->st, "sealed"), s->name);
+    const struct kf_dialog_secrets *sec = p->in->secrets;
+    if (!s->sensitive || sec == NULL || p->in->raw_text == NULL ||
+        (p->in->raw_len == p->in->len && memcmp(p->in->raw_text, p->in->text, p->in->len) == 0))
+        return;
+    const char *sealed = sec->seal(sec->ud, p->in->raw_text, p->in->raw_len, p->a);
+    if (sealed != NULL)
+        json_object_set_new(pol__obj(p->st, "sealed"), s->name, json_string(sealed));
 }
 
 /* A number typed alone as a budget ("3000", "5千") → a money value. */
@@ -465,7 +481,7 @@ static int pol__fill_awaited(struct pol *p, const struct flow_slot *s)
          * answer: the digression path answers it */
         if (pol__asks(p) && pol__faq_confidence(p) >= kf_bot_faq_threshold(p->in->bot))
             return 0;
-        pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
+        pol__set_text(p, s);
         return 1;
     }
     case SLOT_ENTITY:
@@ -514,6 +530,19 @@ static json_t *pol__args(struct pol *p)
         char k[96];
         snprintf(k, sizeof k, "%s_text", key);
         json_object_set(args, k, v);
+    }
+    /* sensitive slots: the raw value for the action, the masked one beside */
+    const struct kf_dialog_secrets *sec = p->in->secrets;
+    json_object_foreach(json_object_get(p->st, "sealed"), key, v) {
+        const char *raw = sec != NULL && json_is_string(v)
+                              ? sec->open(sec->ud, json_string_value(v), p->a)
+                              : NULL;
+        if (raw == NULL)
+            continue;
+        char k[96];
+        snprintf(k, sizeof k, "%s_masked", key);
+        json_object_set(args, k, json_object_get(args, key));
+        json_object_set_new(args, key, json_string(raw));
     }
     const struct kf_nlu_result *nlu = p->in->nlu;
     if (nlu != NULL) {
@@ -783,7 +812,7 @@ static int pol__start(struct pol *p, const struct flow *fl)
                 pol__set_slot(p, s, json_string(v), NULL);
         } else if (s->kind == SLOT_TEXT && s->from_message &&
                    (int)pol__chars(p->in->text) >= s->min_length) {
-            pol__set_slot(p, s, json_stringn(p->in->text, p->in->len), NULL);
+            pol__set_text(p, s);
         } else if (s->kind == SLOT_ENTITY && s->context != NULL &&
                    json_object_get(ctx, s->context) != NULL) {
             json_object_set(slots, s->name, json_object_get(ctx, s->context));
