@@ -39,6 +39,12 @@
       networkError: '网络连接失败，请检查网络后重试。',
       serverError: '服务暂时不可用',
       badReply: '服务器返回了无法识别的内容。',
+      cardOrder: '订单', cardTotal: '合计', cardTracking: '物流', cardEta: '预计送达',
+      cardRecommend: '为您推荐', inStock: '有货', outOfStock: '缺货',
+      cardTicket: '工单', cardPriority: '优先级', cardDue: '处理时限',
+      'ticket.open': '已受理', 'ticket.pending': '等待您回复', 'ticket.escalated': '已升级处理',
+      'ticket.resolved': '已解决', 'ticket.closed': '已关闭',
+      'priority.low': '低', 'priority.normal': '普通', 'priority.high': '高', 'priority.urgent': '紧急',
     },
     en: {
       pageTitle: 'Demo Shop / 演示商城',
@@ -69,8 +75,59 @@
       networkError: 'Network error. Please check your connection and try again.',
       serverError: 'The service is unavailable',
       badReply: 'The server sent a reply that could not be read.',
+      cardOrder: 'Order', cardTotal: 'Total', cardTracking: 'Shipping', cardEta: 'Expected',
+      cardRecommend: 'Recommended for you', inStock: 'In stock', outOfStock: 'Out of stock',
+      cardTicket: 'Ticket', cardPriority: 'Priority', cardDue: 'Due',
+      'ticket.open': 'Open', 'ticket.pending': 'Waiting for you', 'ticket.escalated': 'Escalated',
+      'ticket.resolved': 'Resolved', 'ticket.closed': 'Closed',
+      'priority.low': 'Low', 'priority.normal': 'Normal', 'priority.high': 'High', 'priority.urgent': 'Urgent',
     },
   };
+
+  // Product attribute ids of the cards (bots/demo-shop/catalogue.yaml "attributes") as chip labels [zh, en];
+  // an id not listed here is shown as it is, "_" read as a space.
+  const ATTRS = {
+    '5g': ['5G', '5G'], fast_charging: ['快充', 'fast charging'],
+    wireless_charging: ['无线充电', 'wireless charging'], magnetic: ['磁吸', 'MagSafe'], gan: ['氮化镓', 'GaN'],
+    usb_c: ['Type-C接口', 'USB-C'], bluetooth: ['蓝牙', 'Bluetooth'], noise_cancelling: ['降噪', 'noise cancelling'],
+    spatial_audio: ['空间音频', 'spatial audio'], low_latency: ['低延迟', 'low latency'],
+    dolby_atmos: ['杜比全景声', 'Dolby Atmos'], waterproof: ['防水', 'waterproof'],
+    battery_life: ['续航', 'battery life'], lightweight: ['轻薄', 'lightweight'], oled: ['OLED屏', 'OLED'],
+    high_refresh: ['高刷', 'high refresh rate'], '4k': ['4K', '4K'], foldable: ['折叠屏', 'foldable'],
+    dual_sim: ['双卡双待', 'dual SIM'], nfc: ['NFC', 'NFC'], optical_zoom: ['光学变焦', 'optical zoom'],
+    stabilization: ['防抖', 'image stabilization'], heart_rate: ['心率监测', 'heart rate monitoring'],
+    blood_oxygen: ['血氧监测', 'blood oxygen'], sleep_tracking: ['睡眠监测', 'sleep tracking'], gps: ['GPS定位', 'GPS'],
+    large_screen: ['大屏', 'large screen'], eye_care: ['护眼', 'eye care'],
+    voice_control: ['语音控制', 'voice control'], app_control: ['APP控制', 'app control'],
+    self_emptying: ['自动集尘', 'self-emptying'], mopping: ['扫拖一体', 'mopping'],
+    obstacle_avoidance: ['避障', 'obstacle avoidance'], quiet: ['静音', 'quiet'],
+    energy_saving: ['节能', 'energy saving'], large_capacity: ['大容量', 'large capacity'],
+    oil_free: ['无油', 'oil-free'], negative_ions: ['负离子', 'negative ions'], portable: ['便携', 'portable'],
+    breathable: ['透气', 'breathable'], cushioning: ['缓震', 'cushioning'], non_slip: ['防滑', 'non-slip'],
+    pure_cotton: ['纯棉', 'pure cotton'], windproof: ['防风', 'windproof'], thermal: ['保暖', 'thermal'],
+    moisturizing: ['保湿', 'moisturizing'], anti_aging: ['抗老', 'anti-aging'], brightening: ['美白', 'brightening'],
+    sensitive_skin: ['敏感肌', 'sensitive skin'], sun_protection: ['防晒', 'sun protection'],
+    long_lasting: ['持久', 'long-lasting'], fragrance_free: ['无香精', 'fragrance-free'],
+    sugar_free: ['无糖', 'sugar-free'], low_fat: ['低脂', 'low-fat'],
+    individually_wrapped: ['独立包装', 'individually wrapped'], spicy: ['香辣', 'spicy'],
+    gift_box: ['礼盒装', 'gift box'], organic: ['有机', 'organic'],
+  };
+  for (const [id, [zh, en]] of Object.entries(ATTRS)) {
+    STRINGS.zh[`attr.${id}`] = zh;
+    STRINGS.en[`attr.${id}`] = en;
+  }
+
+  // ?customer=ID lets the page act as a known customer of the shop (a demo aid: after `kefu demo seed`, open
+  // /?customer=demo-customer-1 to ask about that customer's orders). New conversations are then started with
+  // {"channel": "web", "customer": {"external_id": ID}} (docs/api.md), which links them to the customer whose
+  // web identity is ID, and the conversation is remembered apart from the anonymous one. The id is taken from
+  // the URL as it is, so it is no proof of who the visitor is: a real shop puts the signed-in customer's id
+  // there from its own server.
+  const CUSTOMER = (() => {
+    const id = (new URLSearchParams(location.search).get('customer') || '').trim();
+    return id && new TextEncoder().encode(id).length <= 200 ? id : null; // the API takes 1..200 bytes
+  })();
+  const STORE_CONV_KEY = CUSTOMER ? `${STORE_CONV}.customer.${CUSTOMER}` : STORE_CONV;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -104,6 +161,8 @@
   }
 
   const t = (key) => STRINGS[state.lang][key] ?? STRINGS.en[key] ?? key;
+  const hasString = (key) => Object.hasOwn(STRINGS.en, key);
+  const locale = () => (state.lang === 'zh' ? 'zh-CN' : 'en-US');
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -117,10 +176,22 @@
   function formatTime(iso) {
     const d = iso ? new Date(iso) : new Date();
     if (Number.isNaN(d.getTime())) return '';
-    const locale = state.lang === 'zh' ? 'zh-CN' : 'en-US';
     const opts = { hour: '2-digit', minute: '2-digit' };
     if (d.toDateString() !== new Date().toDateString()) Object.assign(opts, { month: 'short', day: 'numeric' });
-    return d.toLocaleString(locale, opts);
+    return d.toLocaleString(locale(), opts);
+  }
+
+  function formatDate(iso) { // a day in the local time zone: "2026年11月26日", "Nov 26, 2026"
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    return d.toLocaleDateString(locale(), { year: 'numeric', month: 'short', day: 'numeric' });
+  }
+
+  function formatMoney(v) { // cards carry prices as numbers (5499.0) or strings ("5898"); all in CNY
+    const n = typeof v === 'number' ? v : (typeof v === 'string' && v.trim() ? Number(v) : NaN);
+    if (!Number.isFinite(n)) return typeof v === 'string' ? `¥${v}` : '';
+    const digits = Number.isInteger(n) ? 0 : 2;
+    return `¥${n.toLocaleString(locale(), { minimumFractionDigits: digits, maximumFractionDigits: 2 })}`;
   }
 
   function scrollToEnd() { els.body.scrollTop = els.body.scrollHeight; }
@@ -136,7 +207,9 @@
       n.title = t(n.dataset.i18nLabel);
       n.setAttribute('aria-label', t(n.dataset.i18nLabel));
     }
-    for (const n of els.log.querySelectorAll('time')) n.textContent = formatTime(n.dateTime);
+    for (const n of els.log.querySelectorAll('time')) {
+      n.textContent = n.dataset.format === 'date' ? formatDate(n.dateTime) : formatTime(n.dateTime);
+    }
     els.lang.dataset.lang = state.lang; // chat.css highlights the active half of "中 / EN"
     updateComposer();
   }
@@ -193,14 +266,173 @@
     const status = el('span', 'msg-status');
     status.dataset.i18n = 'failed';
     status.textContent = t('failed');
-    node.append(el('div', 'bubble', m.text ?? ''), el('div', 'msg-meta'));
+    node.append(el('div', 'bubble', m.text ?? ''));
+    const card = customer ? null : renderCard(m.meta?.card);
+    if (card) {
+      node.classList.add('msg-has-card');
+      node.append(card);
+    }
+    node.append(el('div', 'msg-meta'));
     node.lastChild.append(time, status);
     return node;
   }
 
-  function setTime(node, iso, time = node.querySelector('time')) {
+  function setTime(node, iso, time = node.querySelector('.msg-meta time')) {
     time.dateTime = iso || new Date().toISOString();
     time.textContent = formatTime(time.dateTime);
+  }
+
+  /* ---------- cards (meta.card of bot replies; shapes in docs/api.md) ----------
+     Built with DOM calls and textContent only: card fields are server data. UI labels carry data-i18n so
+     the language toggle relabels them; server text (names, status_text) stays in the reply's language. */
+
+  const str = (v) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+  function label(tag, className, key) {
+    const node = el(tag, className, t(key));
+    node.dataset.i18n = key;
+    return node;
+  }
+
+  // A UI label for an enum value ("ticket.open"), or the value itself when there is none.
+  function enumLabel(className, prefix, value) {
+    const key = `${prefix}.${value}`;
+    return hasString(key) ? label('span', className, key) : el('span', className, str(value));
+  }
+
+  function dateNode(ms) {
+    const time = el('time');
+    time.dataset.format = 'date';
+    time.dateTime = new Date(ms).toISOString();
+    time.textContent = formatDate(time.dateTime);
+    return time;
+  }
+
+  function cardRow(key, ...values) {
+    const row = el('div', 'card-row');
+    row.append(label('span', 'card-label', key), ...values);
+    return row;
+  }
+
+  function renderCard(card) {
+    if (!card || typeof card !== 'object') return null;
+    try {
+      switch (card.type) {
+        case 'order': return orderCard(card);
+        case 'product': return productCard(card);
+        case 'products': return productsCard(card);
+        case 'ticket': return ticketCard(card);
+        default: return null; // a card this widget does not know: the bubble's text says it all
+      }
+    } catch (e) {
+      console.warn('kefu: card not shown', e);
+      return null;
+    }
+  }
+
+  function cardBox(type) {
+    const box = el('div', `card card-${type}`);
+    box.dataset.card = type;
+    return box;
+  }
+
+  function orderCard(c) {
+    const box = cardBox('order');
+    const head = el('div', 'card-head');
+    const title = el('div', 'card-title');
+    title.append(label('span', 'card-kicker', 'cardOrder'), el('span', 'card-no', str(c.order_no)));
+    const badge = el('span', 'badge', str(c.status_text) || str(c.status));
+    badge.dataset.status = str(c.status);
+    head.append(title, badge);
+    box.append(head);
+
+    const items = Array.isArray(c.items) ? c.items.filter((it) => it && typeof it === 'object') : [];
+    if (items.length) {
+      const list = el('ul', 'card-items');
+      for (const it of items) {
+        const li = el('li', 'card-item');
+        li.append(el('span', 'item-name', str(it.name) || str(it.sku)),
+          el('span', 'item-qty', `×${str(it.qty) || '1'}`), el('span', 'item-price', formatMoney(it.price)));
+        list.append(li);
+      }
+      box.append(list);
+    }
+    if (c.total != null) {
+      const total = cardRow('cardTotal', el('span', 'card-total-value', formatMoney(c.total)));
+      total.classList.add('card-total');
+      box.append(total);
+    }
+    const ship = c.shipment && typeof c.shipment === 'object' ? c.shipment : null;
+    if (ship && (ship.carrier || ship.tracking_no)) {
+      const value = el('span', 'card-value');
+      if (ship.carrier) value.append(el('span', 'card-carrier', str(ship.carrier)));
+      if (ship.tracking_no) value.append(el('span', 'card-tracking', str(ship.tracking_no)));
+      const shipBox = el('div', 'card-ship');
+      shipBox.append(cardRow('cardTracking', value));
+      // like the reply's text: an ETA only while the parcel is on its way
+      if (c.status === 'shipped' && Number.isFinite(ship.eta) && ship.eta > 0) {
+        shipBox.append(cardRow('cardEta', dateNode(ship.eta)));
+      }
+      box.append(shipBox);
+    }
+    return box;
+  }
+
+  function productCard(p) {
+    const box = cardBox('product');
+    if (p.sku) box.dataset.sku = str(p.sku);
+    const head = el('div', 'card-head');
+    head.append(el('span', 'product-name', str(p.name) || str(p.sku)), el('span', 'product-price', formatMoney(p.price)));
+    box.append(head);
+    if (typeof p.stock === 'number') {
+      const inStock = p.stock > 0;
+      const stock = label('span', `stock ${inStock ? 'stock-in' : 'stock-out'}`, inStock ? 'inStock' : 'outOfStock');
+      box.append(stock);
+    }
+    const attrs = Array.isArray(p.attributes) ? p.attributes.filter((a) => typeof a === 'string' && a) : [];
+    if (attrs.length) {
+      const chips = el('div', 'chips');
+      for (const a of attrs) {
+        const key = `attr.${a}`;
+        chips.append(hasString(key) ? label('span', 'chip', key) : el('span', 'chip', a.replace(/_/g, ' ')));
+      }
+      box.append(chips);
+    }
+    if (str(p.reasons)) box.append(el('p', 'product-reasons', str(p.reasons)));
+    return box;
+  }
+
+  function productsCard(c) {
+    const items = Array.isArray(c.items) ? c.items.filter((p) => p && typeof p === 'object') : [];
+    if (!items.length) return null;
+    const box = cardBox('products');
+    const list = el('ol', 'product-list');
+    for (const p of items) {
+      const li = el('li');
+      li.append(productCard(p));
+      list.append(li);
+    }
+    box.append(label('div', 'card-caption', 'cardRecommend'), list);
+    return box;
+  }
+
+  function ticketCard(c) {
+    const box = cardBox('ticket');
+    const head = el('div', 'card-head');
+    const title = el('div', 'card-title');
+    title.append(label('span', 'card-kicker', 'cardTicket'), el('span', 'card-no', `#${str(c.id)}`));
+    const badge = enumLabel('badge', 'ticket', str(c.status));
+    badge.dataset.status = str(c.status);
+    head.append(title, badge);
+    box.append(head);
+    if (str(c.subject)) box.append(el('p', 'ticket-subject', str(c.subject)));
+    if (str(c.priority)) {
+      const prio = enumLabel('card-value priority', 'priority', str(c.priority));
+      prio.dataset.priority = str(c.priority);
+      box.append(cardRow('cardPriority', prio));
+    }
+    if (str(c.due)) box.append(cardRow('cardDue', el('span', 'card-value', str(c.due))));
+    return box;
   }
 
   function renderQuickReplies(list) {
@@ -278,7 +510,7 @@
     if (!state.starting) {
       const epoch = state.epoch;
       const p = (async () => {
-        const stored = storageGet(STORE_CONV);
+        const stored = storageGet(STORE_CONV_KEY);
         if (stored) {
           try {
             const conv = await api('GET', `/conversations/${encodeURIComponent(stored)}?limit=50`);
@@ -288,13 +520,15 @@
             return;
           } catch (e) {
             if (e.status !== 404 && e.status !== 400) throw e; // gone or invalid: start a new one
-            storageSet(STORE_CONV, null);
+            storageSet(STORE_CONV_KEY, null);
           }
         }
-        const conv = await api('POST', '/conversations', { lang: state.lang, channel: 'web' });
+        const body = { lang: state.lang, channel: 'web' };
+        if (CUSTOMER) body.customer = { external_id: CUSTOMER }; // ?customer=ID, see CUSTOMER above
+        const conv = await api('POST', '/conversations', body);
         if (epoch !== state.epoch) return;
         state.convId = conv.id;
-        storageSet(STORE_CONV, conv.id);
+        storageSet(STORE_CONV_KEY, conv.id);
         showHistory({ messages: conv.messages });
       })().finally(() => { if (state.starting === p) state.starting = null; });
       state.starting = p;
@@ -365,7 +599,7 @@
       node.classList.add('msg-failed');
       if (e.status === 404) { // the conversation is gone: the retry starts a new one
         state.convId = null;
-        storageSet(STORE_CONV, null);
+        storageSet(STORE_CONV_KEY, null);
       }
       showError(e.message, () => deliver(text, node));
     } finally {
@@ -392,7 +626,7 @@
     state.busy = false;
     state.typing = 0;
     state.nextBefore = null;
-    storageSet(STORE_CONV, null);
+    storageSet(STORE_CONV_KEY, null);
     els.log.replaceChildren();
     els.earlier.hidden = true;
     setTyping(0);

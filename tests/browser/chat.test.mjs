@@ -36,6 +36,10 @@ async function openChat(t, query, viewport = DESKTOP) {
   page.setDefaultTimeout(15_000);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.started = []; // bodies of the POST /api/v1/conversations the page sent
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conversations') page.started.push(r.postDataJSON());
+  });
   await page.goto(`${BASE}/${query}`);
   await page.locator('#kefu-panel').waitFor({ state: 'visible' });
   await page.locator('.msg-bot').first().waitFor();
@@ -188,6 +192,114 @@ test('a failed send shows the server error and a retry, and keeps the text', { t
   await page.waitForFunction((n) => document.querySelectorAll('.msg-bot').length > n, bots);
   assert.equal(await error.count(), 0, 'the error line is gone');
   assert.equal(await page.locator('.msg-customer').count(), 1, 'the retry did not duplicate the message');
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.deepEqual(page.errors, []);
+});
+
+// Needs the demo data (run.sh seeds it; docs/demo-data.md): demo-customer-1's fixed orders.
+test('zh as demo-customer-1: order card, product recommendations, quick replies of ask and confirm',
+  { timeout: 2 * TIMEOUT }, async (t) => {
+    const page = await openChat(t, '?customer=demo-customer-1&lang=zh', PHONE);
+    assert.deepEqual(page.started, [{ lang: 'zh', channel: 'web', customer: { external_id: 'demo-customer-1' } }]);
+    assert.ok(await page.evaluate(() => localStorage.getItem('kefu.conversation.customer.demo-customer-1')),
+      'the customer\'s conversation is stored apart from the anonymous one');
+
+    // Cancel (first: later the conversation knows an order number and would not ask): the bot asks which
+    // order and offers the customer's recent orders as quick replies (ask), then yes/no (confirm); "no"
+    // leaves the order alone.
+    const which = await ask(page, '我要取消订单');
+    assert.equal(await which.getAttribute('data-kind'), 'ask');
+    const pick = page.locator('.quick-reply', { hasText: 'DS20261101004' });
+    await pick.waitFor();
+    let bots = await page.locator('.msg-bot').count();
+    await pick.click();
+    await page.waitForFunction((n) => document.querySelectorAll('.msg-bot').length > n, bots);
+    assert.equal(await page.locator('.msg-customer .bubble').last().innerText(), 'DS20261101004', 'the quick reply was sent');
+    const confirm = page.locator('.msg-bot').nth(bots);
+    assert.equal(await confirm.getAttribute('data-kind'), 'confirm');
+    assert.match(await confirm.innerText(), /DS20261101004/);
+    const answers = page.locator('.quick-reply');
+    assert.equal(await answers.count(), 2, 'yes and no');
+    await shot(page, 'chat-confirm.png');
+    const no = answers.last();
+    const noText = (await no.innerText()).trim();
+    bots = await page.locator('.msg-bot').count();
+    await no.click();
+    await page.waitForFunction((n) => document.querySelectorAll('.msg-bot').length > n, bots);
+    assert.equal(await page.locator('.msg-customer .bubble').last().innerText(), noText);
+    assert.match(await page.locator('.msg-bot').nth(bots).innerText(), /DS20261101004/);
+    assert.equal(await page.locator('.quick-reply').count(), 0, 'the used quick replies are gone');
+
+    // Order status: an order card with items, total, carrier, tracking number and a local-date ETA.
+    const order = (await ask(page, 'DS20261101001到哪了')).locator('.card[data-card="order"]');
+    await order.waitFor();
+    assert.equal(await order.locator('.card-no').innerText(), 'DS20261101001');
+    assert.equal(await order.locator('.badge').getAttribute('data-status'), 'shipped');
+    assert.equal(await order.locator('.card-tracking').innerText(), 'SF100000000001');
+    assert.equal(await order.locator('.card-carrier').innerText(), '顺丰');
+    assert.equal(await order.locator('.card-item').count(), 2, 'phone + phone case');
+    assert.match(await order.locator('.card-item').first().innerText(), /×1[\s\S]*¥[\d,]+/);
+    assert.match(await order.locator('.card-total-value').innerText(), /^¥[\d,.]+$/);
+    assert.match(await order.locator('time[data-format="date"]').innerText(), /^\d{4}年\d{1,2}月\d{1,2}日$/);
+    await shot(page, 'chat-card-order.png');
+
+    // Recommendation: the bot asks budget and features (with a quick reply each), then 3 product cards.
+    const budget = await ask(page, '帮我挑个手机');
+    assert.equal(await budget.getAttribute('data-kind'), 'ask');
+    await page.locator('.quick-reply', { hasText: '没有要求' }).waitFor();
+    const features = await ask(page, '5000以内');
+    assert.equal(await features.getAttribute('data-kind'), 'ask');
+    const products = (await ask(page, '快充')).locator('.card[data-card="products"]');
+    await products.waitFor();
+    const items = products.locator('.card[data-card="product"]');
+    assert.equal(await items.count(), 3);
+    for (let i = 0; i < 3; i++) {
+      const item = items.nth(i);
+      assert.ok((await item.locator('.product-name').innerText()).trim(), 'a name');
+      assert.match(await item.locator('.product-price').innerText(), /^¥[\d,.]+$/);
+      assert.ok(Number((await item.locator('.product-price').innerText()).replace(/[¥,]/g, '')) <= 5000, 'in budget');
+      assert.ok(await item.locator('.stock').count() === 1, 'stock line');
+      assert.ok(await item.locator('.chip', { hasText: '快充' }).count() === 1, 'a fast-charging chip');
+      assert.ok((await item.locator('.product-reasons').innerText()).trim(), 'a reasons line');
+    }
+    await shot(page, 'chat-card-products.png');
+
+    // Cards are kept with the history and come back after a reload.
+    await settle(page);
+    await page.reload();
+    await page.locator('.card[data-card="order"] .card-tracking', { hasText: 'SF100000000001' }).waitFor();
+    assert.equal(await page.locator('.card[data-card="products"] .card[data-card="product"]').count(), 3);
+    assert.equal(page.started.length, 1, 'the reload resumed the conversation');
+    assert.deepEqual(page.errors, []);
+  });
+
+test('cards are built from text: markup in card fields is not HTML', { timeout: TIMEOUT }, async (t) => {
+  const page = await openChat(t, '?lang=en');
+  const evil = '<img src=x onerror="window.pwned=1"><b>x</b>';
+  await page.route('**/api/v1/conversations/*/messages', (route) => route.fulfill({
+    status: 200, contentType: 'application/json',
+    body: JSON.stringify({
+      conversation_id: 'x', message: { id: 1, role: 'customer', text: 'hi', created_at: new Date().toISOString() },
+      replies: [{
+        id: 2, role: 'bot', text: evil, created_at: new Date().toISOString(),
+        meta: { kind: 'action', card: { type: 'ticket', id: evil, subject: evil, status: evil, priority: evil, due: evil } },
+      }, {
+        id: 3, role: 'bot', text: 'p', created_at: new Date().toISOString(),
+        meta: { kind: 'action', card: { type: 'products', items: [
+          { type: 'product', sku: evil, name: evil, price: evil, stock: 0, attributes: [evil, 'waterproof'], reasons: evil }] } },
+      }],
+    }),
+  }));
+  await ask(page, 'hi');
+  const ticket = page.locator('.card[data-card="ticket"]');
+  await ticket.waitFor();
+  assert.equal(await ticket.locator('.ticket-subject').textContent(), evil);
+  const product = page.locator('.card[data-card="product"]');
+  await product.waitFor();
+  assert.equal(await product.locator('.product-name').textContent(), evil);
+  assert.equal(await product.locator('.stock').textContent(), 'Out of stock');
+  assert.deepEqual(await product.locator('.chip').allTextContents(), [evil, 'waterproof']);
+  assert.equal(await page.locator('#kefu-messages b, #kefu-messages img').count(), 0, 'no markup from card fields');
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.deepEqual(page.errors, []);
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — browser tests (headless Chromium via playwright-core) against a
-# real `kefu serve` on a free loopback port with a throw-away database.
+# real `kefu serve` on a free loopback port with a throw-away database holding
+# the demo shop data (`kefu demo seed`).
 # Usage: run.sh KEFU_BIN REPO_ROOT ARTIFACTS_DIR    (called by ctest)
 set -euo pipefail
 bin=$1 root=$2 artifacts=$3
@@ -12,6 +13,9 @@ tmp=$(mktemp -d)
 out="$tmp/serve.out"
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+# the demo shop's customers and orders (docs/demo-data.md): the card test talks as demo-customer-1
+"$bin" demo seed --customers 50 --orders 300 --db "$tmp/kefu.db" --bot "$root/bots/demo-shop" \
+    >"$tmp/seed.out" 2>&1 || { cat "$tmp/seed.out" >&2; exit 1; }
 "$bin" serve --port 0 --db "$tmp/kefu.db" --bot "$root/bots/demo-shop" --web "$root/web" \
     --log-level warn >"$out" 2>&1 &
 pid=$!
