@@ -26,12 +26,71 @@ struct fake_orders {
     char *auth;
     pthread_mutex_t mu;
     json_t *orders; /* array of their-shape orders */
-    long requests;
+    long requests, posts;
     char last_auth[512];
     int script_n, script_status;
     long script_delay_ms;
     int rma_seq;
 };
+
+/* t as "2026-01-05T10:00:00Z" */
+static void fake__iso(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The DS3… orders, named like the demo bot's order numbers (DS + 11 digits)
+ * so a chat can mention them; their times are relative to now, so the
+ * delivered one stays inside a 30-day return window. Their customer ids are
+ * strings, as many company systems have them. */
+static void fake__add_recent(json_t *a)
+{
+    time_t now = time(NULL);
+    const long day = 24 * 3600;
+    char c1[32], eta1[32], c2[32], c3[32], d3[32], c9[32];
+    fake__iso(now - 2 * day, c1);
+    fake__iso(now + 2 * day, eta1);
+    fake__iso(now - 1 * day, c2);
+    fake__iso(now - 10 * day, c3);
+    fake__iso(now - 5 * day, d3);
+    fake__iso(now - 1 * day, c9);
+    json_t *o[4];
+    o[0] =
+        json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:i,s:f}],"
+                  "s:{s:s,s:s,s:s,s:s},s:s}",
+                  "id", "DS30000000001", "customer", "id", "web-user-7", "name", "Li Lei", "state",
+                  "SHIPPED", "created", c1, "amount", "value", "129.00", "currency", "CNY", "lines",
+                  "product_code", "SKU-LAMP", "title", "Desk lamp", "quantity", 1, "unit_price",
+                  129.0, "shipping", "carrier_name", "SF Express", "tracking", "SF3000000001",
+                  "state", "IN_TRANSIT", "eta", eta1, "shipping_address", "Shanghai, Pudong, ***");
+    o[1] = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:i,s:f}],s:n,s:s}", "id",
+                     "DS30000000002", "customer", "id", "web-user-7", "name", "Li Lei", "state",
+                     "PAID", "created", c2, "amount", "value", "45.00", "currency", "CNY", "lines",
+                     "product_code", "SKU-BAG", "title", "Tote bag", "quantity", 1, "unit_price",
+                     45.0, "shipping", "shipping_address", "Beijing, ***");
+    o[2] = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:i,s:f}],"
+                     "s:{s:s,s:s,s:s,s:s},s:s,s:s}",
+                     "id", "DS30000000003", "customer", "id", "web-user-7", "name", "Li Lei",
+                     "state", "DELIVERED", "created", c3, "amount", "value", "88.00", "currency",
+                     "CNY", "lines", "product_code", "SKU-SHOE", "title", "Sneakers", "quantity", 1,
+                     "unit_price", 88.0, "shipping", "carrier_name", "YTO", "tracking",
+                     "YT3000000003", "state", "DELIVERED", "eta", d3, "delivered", d3,
+                     "shipping_address", "Beijing, ***");
+    o[3] = json_pack("{s:s,s:{s:s,s:s},s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:i,s:f}],s:n,s:s}", "id",
+                     "DS30000000009", "customer", "id", "web-user-8", "name", "Han Meimei", "state",
+                     "PAID", "created", c9, "amount", "value", "66.00", "currency", "CNY", "lines",
+                     "product_code", "SKU-PEN", "title", "Pen set", "quantity", 2, "unit_price",
+                     33.0, "shipping", "shipping_address", "Wuhan, ***");
+    for (int i = 0; i < 4; i++) {
+        if (o[i] == NULL) {
+            fprintf(stderr, "fake_orders: cannot build recent order %d\n", i);
+            abort();
+        }
+        json_array_append_new(a, o[i]);
+    }
+}
 
 static json_t *fake__initial(void)
 {
@@ -66,6 +125,7 @@ static json_t *fake__initial(void)
         fprintf(stderr, "fake_orders: bad seed JSON: %s\n", je.text);
         abort();
     }
+    fake__add_recent(a);
     return a;
 }
 
@@ -173,6 +233,8 @@ static enum MHD_Result fake__handle(void *cls, struct MHD_Connection *c, const c
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     pthread_mutex_lock(&f->mu);
     f->requests++;
+    if (strcmp(method, "POST") == 0)
+        f->posts++;
     snprintf(f->last_auth, sizeof f->last_auth, "%s", auth ? auth : "");
     int scripted = 0, sstatus = 0;
     long delay = 0;
@@ -204,14 +266,20 @@ static enum MHD_Result fake__handle(void *cls, struct MHD_Connection *c, const c
     pthread_mutex_lock(&f->mu);
     if (strcmp(method, "GET") == 0 && (rest[0] == '\0' || strcmp(rest, "/") == 0)) {
         const char *cust = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "customer");
-        long long want = cust ? strtoll(cust, NULL, 10) : -1;
         json_t *list = json_array();
         size_t i;
         json_t *o;
         json_array_foreach(f->orders, i, o)
         {
-            if (want < 0 ||
-                json_integer_value(json_object_get(json_object_get(o, "customer"), "id")) == want)
+            /* customer ids are integers (A…, B…) or strings (DS…) */
+            json_t *cid = json_object_get(json_object_get(o, "customer"), "id");
+            char text[64];
+            if (json_is_integer(cid))
+                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(cid));
+            else
+                snprintf(text, sizeof text, "%s",
+                         json_is_string(cid) ? json_string_value(cid) : "");
+            if (cust == NULL || strcmp(cust, text) == 0)
                 json_array_append(list, o);
         }
         answer = json_pack("{s:{s:o,s:I}}", "data", "orders", list, "count",
@@ -358,6 +426,14 @@ long fake_orders_requests(struct fake_orders *f)
     return n;
 }
 
+long fake_orders_posts(struct fake_orders *f)
+{
+    pthread_mutex_lock(&f->mu);
+    long n = f->posts;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 void fake_orders_last_auth(struct fake_orders *f, char *out, size_t cap)
 {
     pthread_mutex_lock(&f->mu);
@@ -371,6 +447,7 @@ void fake_orders_reset(struct fake_orders *f)
     json_decref(f->orders);
     f->orders = fake__initial();
     f->requests = 0;
+    f->posts = 0;
     f->last_auth[0] = '\0';
     f->script_n = 0;
     f->rma_seq = 0;

@@ -88,6 +88,13 @@ const struct kf_biz_action *kf_biz_find(const char *name);
 int kf_biz_call(const struct kf_biz_ctx *ctx, const char *action, json_t *args, json_t **result,
                 struct kf_err *err);
 
+/* The id a company's own systems know a customer by, from a customer record
+ * (repo.h shape): the customer's external id on the web channel, else on any
+ * channel; NULL when there is none. Borrowed from the record. An http order
+ * service is asked for "customer_ref" (docs/connectors.md), kefu's own store
+ * for "customer_id". */
+const char *kf_biz_customer_ref(json_t *customer);
+
 /* The connector behind a back end, for modules: "orders", "tickets", "customers". */
 struct kf_connector *kf_biz_connector(const struct kf_biz *b, const char *backend);
 int kf_biz_return_window_days(const struct kf_biz *b);

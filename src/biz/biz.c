@@ -53,6 +53,24 @@ struct kf_connector *kf_biz_connector(const struct kf_biz *b, const char *backen
     return NULL;
 }
 
+const char *kf_biz_customer_ref(json_t *customer)
+{
+    const char *any = NULL;
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(customer, "identities"), i, id) {
+        const char *ext = json_string_value(json_object_get(id, "external_id"));
+        const char *ch = json_string_value(json_object_get(id, "channel"));
+        if (ext == NULL)
+            continue;
+        if (ch != NULL && strcmp(ch, "web") == 0)
+            return ext;
+        if (any == NULL)
+            any = ext;
+    }
+    return any;
+}
+
 int kf_biz_return_window_days(const struct kf_biz *b) { return b->p.return_window_days; }
 struct kf_log *kf_biz_log(const struct kf_biz *b) { return b->p.log; }
 

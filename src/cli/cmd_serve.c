@@ -7,6 +7,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,17 +18,48 @@ static void serve_help(void)
 {
     fputs("Usage: kefu serve [options]\n"
           "Serve the web chat (/), the JSON API (/api/v1), the Rasa-compatible REST channel\n"
-          "(/webhooks/rest/webhook) and health checks (/healthz, /readyz).\n\n",
+          "(/webhooks/rest/webhook) and health checks (/healthz, /readyz).\n"
+          "      --print-config    print every setting as it would be used, then exit\n"
+          "                        (secrets show as \"(set)\")\n\n",
           stdout);
     cli_help_common();
 }
 
+static int serve_opt(int opt, const char *arg, void *ctx)
+{
+    (void)arg;
+    if (opt != 'P')
+        return 2;
+    *(int *)ctx = 1;
+    return 0;
+}
+
+/* --print-config: every setting and where it ends up, secrets as "(set)". */
+static int serve_print_config(const struct kf_config *cfg)
+{
+    size_t need = kf_config_describe(cfg, NULL, 0);
+    char *out = malloc(need + 1);
+    if (out == NULL) {
+        fputs("kefu: out of memory\n", stderr);
+        return 1;
+    }
+    kf_config_describe(cfg, out, need + 1);
+    fputs(out, stdout);
+    free(out);
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
+    static const struct option extra[] = {{"print-config", no_argument, NULL, 'P'},
+                                          {NULL, 0, NULL, 0}};
     struct kf_config cfg;
-    int rc = cli_parse(argc, argv, NULL, NULL, NULL, NULL, serve_help, &cfg);
+    int print = 0;
+    int rc = cli_parse(argc, argv, NULL, extra, serve_opt, &print, serve_help, &cfg);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
+    if (print)
+        return serve_print_config(&cfg);
 
     /* block the stop signals before any thread starts, then wait for them */
     sigset_t stop;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "http_int.h"
+#include "kefu/biz.h"
 
 #define CRM_NOTE_MAX 4000
 #define CRM_NAME_MAX 64  /* author, category, brand */
@@ -90,10 +91,13 @@ static void api__customer_orders(struct http_req *r, struct http_resp *out, long
     json_decref(cargs);
     if (rc < 0)
         return;
-    json_decref(cust);
     json_t *args = json_pack("{s:I,s:I}", "customer_id", (json_int_t)id, "limit",
                              (json_int_t)limit),
            *res;
+    /* an http order service knows the customer by its own id (docs/connectors.md) */
+    if (args != NULL && kf_biz_customer_ref(cust) != NULL)
+        json_object_set_new(args, "customer_ref", json_string(kf_biz_customer_ref(cust)));
+    json_decref(cust);
     if (api_call(r, out, "orders", "order.list", args, 404, &res) == 0)
         http_json(r, out, 200, res);
     json_decref(args);

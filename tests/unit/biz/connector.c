@@ -175,7 +175,10 @@ static void test_get_maps_fields_and_values(void **state)
     assert_int_equal(call(c, "order.get", "{\"order_no\":\"A1001\"}", &o, &err), 0);
     assert_string_equal(json_string_value(json_object_get(o, "order_no")), "A1001");
     assert_string_equal(json_string_value(json_object_get(o, "status")), "shipped");
-    assert_int_equal(json_integer_value(json_object_get(o, "customer_id")), 7);
+    /* their customer id is a reference (a string), never kefu's customer_id */
+    assert_string_equal(json_string_value(json_object_get(o, "customer_ref")), "7");
+    assert_null(json_object_get(o, "customer_id"));
+    assert_true(json_is_null(json_object_get(o, "delivered_at"))); /* not delivered */
     assert_true(json_is_real(json_object_get(o, "total")));
     assert_true(json_real_value(json_object_get(o, "total")) == 199.0);
     assert_string_equal(json_string_value(json_object_get(o, "currency")), "CNY");
@@ -206,15 +209,25 @@ static void test_get_maps_fields_and_values(void **state)
     json_decref(o);
 
     /* list, with the query parameter */
-    assert_int_equal(call(c, "order.list", "{\"customer_id\":7}", &o, &err), 0);
+    assert_int_equal(call(c, "order.list", "{\"customer_id\":7,\"customer_ref\":\"7\"}", &o, &err), 0);
     assert_int_equal(json_array_size(json_object_get(o, "items")), 4);
     assert_int_equal(json_integer_value(json_object_get(o, "total")), 4);
     json_t *first = json_array_get(json_object_get(o, "items"), 0);
     assert_string_equal(json_string_value(json_object_get(first, "order_no")), "A1001");
     assert_string_equal(json_string_value(json_object_get(first, "status")), "shipped");
     json_decref(o);
-    assert_int_equal(call(c, "order.list", "{\"customer_id\":8}", &o, &err), 0);
+    assert_int_equal(call(c, "order.list", "{\"customer_id\":8,\"customer_ref\":\"8\"}", &o, &err), 0);
     assert_int_equal(json_array_size(json_object_get(o, "items")), 1);
+    json_decref(o);
+
+    /* a string customer id, and a delivery time (5 days ago) */
+    assert_int_equal(call(c, "order.get", "{\"order_no\":\"DS30000000003\"}", &o, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "customer_ref")), "web-user-7");
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "delivered");
+    json_t *d = json_object_get(o, "delivered_at");
+    assert_true(json_is_integer(d));
+    long long ago = (long long)time(NULL) * 1000 - (long long)json_integer_value(d);
+    assert_true(ago > 4LL * 86400000 && ago < 6LL * 86400000);
     json_decref(o);
     kf_connector_free(c);
 }
@@ -307,7 +320,7 @@ static void test_bad_arguments_never_reach_the_service(void **state)
     assert_int_equal(call(c, "order.update", "{\"order_no\":\"A1002\"}", &o, &err), KF_EINVAL);
     assert_contains(err.msg, "missing argument 'patch'");
     assert_int_equal(call(c, "order.list", "{}", &o, &err), KF_EINVAL);
-    assert_contains(err.msg, "customer_id");
+    assert_contains(err.msg, "customer_ref");
     json_t *arr = json_array();
     assert_int_equal(kf_connector_call(c, "order.get", arr, &o, &err), KF_EINVAL);
     json_decref(arr);
