@@ -17,8 +17,7 @@ int biz__fetch(const struct kf_biz_ctx *ctx, const char *backend, const char *op
 
 void biz__outcome(json_t *result, const char *outcome);
 int biz__is_zh(const struct kf_biz_ctx *ctx);
-/* A string argument (NULL when missing or not a string); a JSON-text string
- * value like "\"DS…\"" is taken as its content. */
+/* A string argument (NULL when missing or not a string). */
 const char *biz__arg_str(json_t *args, const char *key);
 /* "2026-11-25" (dates) / "2026-11-25 14:30" (with_time) in the ctx's zone. */
 void biz__format_time(const struct kf_biz_ctx *ctx, long long ms, int with_time, char *out,

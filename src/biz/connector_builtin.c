@@ -154,7 +154,7 @@ static int builtin__order(struct kf_connector *c, struct kf_store *st, const cha
     if (strcmp(op, "order.get") == 0)
         return kf_repo_order_get(st, order_no, out, err);
     if (strcmp(op, "order.update") == 0) {
-        json_t *patch;
+        json_t *patch = NULL;
         if ((rc = builtin__object(c, op, args, "patch", &patch, err)) != KF_OK)
             return rc;
         /* kefu's own store keeps only the masked form of an address
@@ -229,7 +229,7 @@ static int builtin__ticket(struct kf_connector *c, struct kf_store *st, const ch
     if (strcmp(op, "ticket.get") == 0)
         return kf_repo_ticket_get(st, id, out, err);
     if (strcmp(op, "ticket.update") == 0) {
-        json_t *patch;
+        json_t *patch = NULL;
         if ((rc = builtin__object(c, op, args, "patch", &patch, err)) != KF_OK)
             return rc;
         return kf_repo_ticket_update(st, id, patch, actor, out, err);

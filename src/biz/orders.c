@@ -67,6 +67,44 @@ static long long order__ms(json_t *o, const char *key)
                               : json_is_real(v) ? (long long)json_real_value(v) : 0;
 }
 
+/* An item's name in the reply's language: orders keep the name they were
+ * sold under (Chinese in the demo shop); English asks the catalogue. */
+static const char *order__item_name(const struct kf_biz_ctx *ctx, json_t *item)
+{
+    const char *name = order__str(item, "name");
+    const char *sku = order__str(item, "sku");
+    if (biz__is_zh(ctx) || *sku == '\0')
+        return name;
+    json_t *q = json_pack("{s:s}", "sku", sku), *p = NULL;
+    struct kf_err err = {0};
+    const char *en = NULL;
+    if (q != NULL &&
+        kf_connector_call(kf_biz_connector(ctx->biz, "orders"), "product.get", q, &p, &err) ==
+            KF_OK &&
+        *order__str(p, "name_en") != '\0') {
+        json_object_set(item, "name", json_object_get(p, "name_en")); /* the card too */
+        en = order__str(item, "name");
+    }
+    json_decref(q);
+    json_decref(p);
+    return en != NULL ? en : name;
+}
+
+/* Carriers as the demo shop's orders name them, in English. */
+static const char *order__carrier(const struct kf_biz_ctx *ctx, const char *c)
+{
+    static const char *const tab[][2] = {
+        {"顺丰", "SF Express"}, {"京东", "JD Logistics"}, {"圆通", "YTO Express"},
+        {"中通", "ZTO Express"}, {"韵达", "Yunda Express"}, {"邮政", "China Post"},
+    };
+    if (biz__is_zh(ctx))
+        return c;
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(tab[i][0], c) == 0)
+            return tab[i][1];
+    return c;
+}
+
 /* The fields templates use, and the structured card. */
 static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t *result)
 {
@@ -86,7 +124,7 @@ static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t 
     json_t *arr = json_object_get(order, "items"), *it;
     size_t i;
     json_array_foreach(arr, i, it) {
-        const char *name = order__str(it, "name");
+        const char *name = order__item_name(ctx, it);
         long long qty = order__ms(it, "qty");
         int n = snprintf(items + used, sizeof items - used, "%s%s ×%lld",
                          i == 0 ? "" : (zh ? "、" : ", "), name, qty > 0 ? qty : 1);
@@ -99,7 +137,8 @@ static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t 
     json_t *ship = json_object_get(order, "shipment");
     char track[256] = "";
     if (json_is_object(ship) && *order__str(ship, "tracking_no") != '\0') {
-        json_object_set_new(result, "carrier", json_string(order__str(ship, "carrier")));
+        const char *carrier = order__carrier(ctx, order__str(ship, "carrier"));
+        json_object_set_new(result, "carrier", json_string(carrier));
         json_object_set_new(result, "tracking_no", json_string(order__str(ship, "tracking_no")));
         long long eta = order__ms(ship, "eta");
         if (eta > 0 && strcmp(status, "shipped") == 0) {
@@ -107,10 +146,10 @@ static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t 
             json_object_set_new(result, "eta", json_string(buf));
             snprintf(track, sizeof track,
                      zh ? "%s运单号 %s,预计 %s 送达。" : "%s tracking number %s, expected by %s.",
-                     order__str(ship, "carrier"), order__str(ship, "tracking_no"), buf);
+                     carrier, order__str(ship, "tracking_no"), buf);
         } else {
             snprintf(track, sizeof track, zh ? "%s运单号 %s。" : "%s tracking number %s.",
-                     order__str(ship, "carrier"), order__str(ship, "tracking_no"));
+                     carrier, order__str(ship, "tracking_no"));
         }
     } else if (strcmp(status, "paid") == 0) {
         snprintf(track, sizeof track, "%s",
@@ -172,6 +211,8 @@ static int order__owned(const struct kf_biz_ctx *ctx, json_t *order, json_t *res
     return 0;
 }
 
+/* Status and tracking for anyone with the number; what was bought and
+ * for how much only for the customer who owns the order. */
 static int order_status(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
                         struct kf_err *err)
 {
@@ -180,6 +221,19 @@ static int order_status(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
     if (rc != KF_OK || order == NULL)
         return rc;
     order__describe(ctx, order, result);
+    if (!order__owned(ctx, order, result)) {
+        biz__outcome(result, "ok"); /* looking is allowed, the details are not */
+        size_t n = json_array_size(json_object_get(order, "items"));
+        char count[64];
+        snprintf(count, sizeof count, biz__is_zh(ctx) ? "%zu件商品" : "%zu item%s", n,
+                 n == 1 ? "" : "s");
+        json_object_set_new(result, "items_text", json_string(count));
+        json_object_del(result, "total");
+        json_t *card = json_object_get(result, "card");
+        json_object_del(card, "items");
+        json_object_del(card, "total");
+        json_object_set_new(result, "owner", json_false());
+    }
     json_decref(order);
     return KF_OK;
 }
@@ -194,6 +248,17 @@ static int order_recent(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
         return KF_OK;
     }
     json_t *q = json_pack("{s:I,s:i}", "customer_id", (json_int_t)ctx->customer_id, "limit", 3);
+    if (q == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    /* an http order service knows the customer by its own id (customer_ref) */
+    json_t *cq = json_pack("{s:I}", "id", (json_int_t)ctx->customer_id), *cust = NULL;
+    struct kf_err cerr = {0};
+    if (kf_connector_call(kf_biz_connector(ctx->biz, "customers"), "customer.get", cq, &cust,
+                          &cerr) == KF_OK &&
+        kf_biz_customer_ref(cust) != NULL)
+        json_object_set_new(q, "customer_ref", json_string(kf_biz_customer_ref(cust)));
+    json_decref(cq);
+    json_decref(cust);
     json_t *list;
     int rc = biz__fetch(ctx, "orders", "order.list", q, result, &list, err);
     json_decref(q);
@@ -355,9 +420,11 @@ static int order_return(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
     const char *kind = biz__arg_str(args, "kind");
     if (kind == NULL || (strcmp(kind, "return") != 0 && strcmp(kind, "exchange") != 0))
         kind = "return";
+    /* back ends require a reason (the builtin connector refuses ""): a
+     * request without one is still a request */
     const char *reason = biz__arg_str(args, "reason");
     json_t *q = json_pack("{s:s,s:s,s:s}", "order_no", order__str(order, "order_no"), "kind", kind,
-                          "reason", reason != NULL ? reason : "");
+                          "reason", reason != NULL && *reason != '\0' ? reason : "unspecified");
     json_decref(order);
     if (q == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");

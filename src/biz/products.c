@@ -120,9 +120,9 @@ static int product_info(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
                                              "cost", "how much", NULL};
     static const char *const stock_cues[] = {"有货", "库存", "现货", "缺货", "没货", "in stock",
                                              "available", "stock", "sold out", NULL};
-    static const char *const compat_cues[] = {"兼容", "适用", "适配", "能用", "可以用", "配",
-                                              "compatible", "work with", "fit", "works with",
-                                              NULL};
+    static const char *const compat_cues[] = {"兼容", "适用", "适配", "能用在", "可以用在",
+                                              "配套", "compatible", "work with", "works with",
+                                              "fits", "fit my", "fit the", NULL};
     char price[32], feats[600], answer[1024];
     biz__format_money(prod__price(p), price, sizeof price);
     prod__features(p, feats, sizeof feats, zh);
@@ -165,6 +165,7 @@ struct prod_pick {
     json_t *p;
     int matched;
     double price;
+    double rank; /* higher first: the price under a ceiling, minus it above a floor */
 };
 
 static int rec__cmp(const void *x, const void *y)
@@ -172,7 +173,7 @@ static int rec__cmp(const void *x, const void *y)
     const struct prod_pick *a = x, *b = y;
     if (a->matched != b->matched)
         return b->matched - a->matched;
-    return a->price > b->price ? -1 : a->price < b->price ? 1 : 0;
+    return a->rank > b->rank ? -1 : a->rank < b->rank ? 1 : 0;
 }
 
 /* Reads the budget entity value ({"amount":3000,"comparator":"le"}) into a
@@ -242,6 +243,9 @@ static int product_recommend(const struct kf_biz_ctx *ctx, json_t *args, json_t 
     for (size_t i = 0; i < n; i++) {
         picks[i].p = json_array_get(items, i);
         picks[i].price = prod__price(picks[i].p);
+        /* nearest the budget: the dearest under a ceiling ("le", "about"),
+         * the cheapest above a floor ("ge": not the dearest of the shop) */
+        picks[i].rank = lo > 0 && hi <= 0 ? -picks[i].price : picks[i].price;
         size_t k;
         json_t *f;
         json_array_foreach(features, k, f) if (json_is_string(f) &&
@@ -254,6 +258,14 @@ static int product_recommend(const struct kf_biz_ctx *ctx, json_t *args, json_t 
     json_t *out = json_array(), *cards = json_array();
     char list_text[2048] = "";
     size_t used = 0;
+    /* nothing has what was asked for: say so before the nearest picks */
+    if (n > 0 && picks[0].matched == 0 && json_array_size(features) > 0) {
+        int w = snprintf(list_text, sizeof list_text, "%s",
+                         zh ? "暂时没有带这些功能的有货商品,以下是条件最接近的:"
+                            : "Nothing in stock has all of that; these come closest:");
+        if (w > 0 && (size_t)w < sizeof list_text)
+            used = (size_t)w;
+    }
     json_t *ftext = json_object_get(args, "features_text");
     for (size_t i = 0; i < n && i < PRODUCTS_SHOWN; i++) {
         json_t *p = picks[i].p;

@@ -36,6 +36,22 @@ static void ticket__subject(const char *details, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* The back ends keep at most this much description (repo.h: any text over
+ * 4000 bytes is KF_EINVAL); a longer complaint (a chat message may be 64 KiB)
+ * is cut, not refused. */
+#define TICKET_DESC_MAX 4000
+
+/* The length of s cut to at most max bytes, on a UTF-8 character boundary. */
+static size_t ticket__fit(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 static void ticket__describe(const struct kf_biz_ctx *ctx, json_t *t, json_t *result)
 {
     int zh = biz__is_zh(ctx);
@@ -74,9 +90,16 @@ static int ticket_create(const struct kf_biz_ctx *ctx, json_t *args, json_t *res
         details = ctx->text != NULL ? ctx->text : "";
     char subject[200];
     ticket__subject(details, subject, sizeof subject);
+    /* the details, then the order number if any, within TICKET_DESC_MAX */
+    const char *order = biz__arg_str(args, "order_id");
+    char suffix[300] = "", desc[TICKET_DESC_MAX + 1];
+    if (order != NULL)
+        snprintf(suffix, sizeof suffix, "\n[order %.*s]", (int)ticket__fit(order, 200), order);
+    size_t keep = ticket__fit(details, TICKET_DESC_MAX - strlen(suffix));
+    snprintf(desc, sizeof desc, "%.*s%s", (int)keep, details, suffix);
     int angry = json_is_true(json_object_get(args, "_angry"));
     const char *category = biz__arg_str(args, "category");
-    json_t *f = json_pack("{s:s,s:s,s:s,s:s}", "subject", subject, "description", details,
+    json_t *f = json_pack("{s:s,s:s,s:s,s:s}", "subject", subject, "description", desc,
                           "category", category != NULL ? category : "complaint", "priority",
                           angry ? "high" : "normal");
     if (f == NULL)
@@ -85,12 +108,6 @@ static int ticket_create(const struct kf_biz_ctx *ctx, json_t *args, json_t *res
         json_object_set_new(f, "customer_id", json_integer(ctx->customer_id));
     if (ctx->conversation_id != NULL)
         json_object_set_new(f, "conversation_id", json_string(ctx->conversation_id));
-    const char *order = biz__arg_str(args, "order_id");
-    if (order != NULL) {
-        char desc[4200];
-        snprintf(desc, sizeof desc, "%s\n[order %s]", details, order);
-        json_object_set_new(f, "description", json_string(desc));
-    }
     json_object_set_new(f, "actor", json_string("bot"));
     json_t *t;
     int rc = biz__fetch(ctx, "tickets", "ticket.create", f, result, &t, err);
