@@ -557,11 +557,10 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
                                  .state_json = state,
                                  .biz = &ctx};
     struct kf_dialog_secrets secrets = {.ud = e, .seal = engine__seal, .open = engine__open};
-    if (e->has_key) {
-        in.raw_text = raw;
-        in.raw_len = raw_len;
+    in.raw_text = raw; /* memory only: how much an answer says, and sealing */
+    in.raw_len = raw_len;
+    if (e->has_key)
         in.secrets = &secrets;
-    }
     struct kf_dialog_result res;
     if ((rc = kf_dialog_turn(&in, a, &res, err)) != KF_OK)
         return rc;

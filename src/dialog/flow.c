@@ -311,12 +311,25 @@ static int ld__slot(struct loader *ld, const struct kf_ynode *n, struct flow_slo
     if ((rc = ld__bool(ld, kf_ynode_get(n, "optional"), "slot.optional", &s->optional)) != KF_OK ||
         (rc = ld__bool(ld, kf_ynode_get(n, "ask"), "slot.ask", &s->ask)) != KF_OK ||
         (rc = ld__bool(ld, kf_ynode_get(n, "multiple"), "slot.multiple", &s->multiple)) != KF_OK ||
-        (rc = ld__bool(ld, kf_ynode_get(n, "from_message"), "slot.from_message",
-                       &s->from_message)) != KF_OK ||
+
         (rc = ld__bool(ld, kf_ynode_get(n, "sensitive"), "slot.sensitive", &s->sensitive)) !=
             KF_OK ||
         (rc = ld__int(ld, n, "min_length", 1, 1000, &s->min_length)) != KF_OK)
         return rc;
+    /* from_message: true (then min_length applies) or how much it must say */
+    const struct kf_ynode *fm = kf_ynode_get(n, "from_message");
+    if (fm != NULL && fm->type == KF_Y_SCALAR && fm->plain &&
+        (strcmp(fm->str, "true") == 0 || strcmp(fm->str, "false") == 0)) {
+        if ((rc = ld__bool(ld, fm, "slot.from_message", &s->from_message)) != KF_OK)
+            return rc;
+        if (s->from_message)
+            s->from_message = s->min_length;
+    } else if (fm != NULL) {
+        long v;
+        if ((rc = kf_ynode_long(ld->doc, fm, "slot.from_message", 1, 1000, &v, ld->err)) != KF_OK)
+            return rc;
+        s->from_message = (int)v;
+    }
     if (s->sensitive && s->kind != SLOT_TEXT)
         return ld__err(ld, n, "slot %s: only a text slot can be sensitive%s", s->name, "");
     if (s->ask && (rc = ld__text(ld, kf_ynode_get(n, "prompt"), "slot.prompt", NULL,

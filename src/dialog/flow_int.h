@@ -51,8 +51,9 @@ struct flow_slot {
     int optional;
     int ask;              /* 0: only filled from what the customer says */
     int multiple;         /* SLOT_ENTITY: all matches, as an array */
-    int from_message;     /* SLOT_TEXT: the message that starts the flow fills it */
-    int min_length;       /* SLOT_TEXT: characters */
+    int from_message;     /* SLOT_TEXT: the message that starts the flow fills it when it
+                           * says at least this much (units: Han characters, words) */
+    int min_length;       /* SLOT_TEXT: an answer says at least this much (same units) */
     int sensitive;        /* SLOT_TEXT: the raw text is sealed for the action (dialog.h) */
     struct flow_text prompt, invalid;
     struct flow_phrases buttons;

@@ -161,13 +161,38 @@ static int pol__phrases_in(struct pol *p, const struct flow_phrases *ph, int pre
     return 0;
 }
 
-static size_t pol__chars(const char *s)
+/* How much a text says: a Han character or a Latin/digit word counts one
+ * ("我要投诉" 4, "I want to make a complaint" 6). */
+static size_t pol__units_n(const char *s, size_t len)
 {
     size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80 && !isspace((unsigned char)*s))
+    const char *end = s + len;
+    while (s < end) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c)) {
             n++;
+            while (s < end && (isalnum((unsigned char)*s) || *s == '\''))
+                s++;
+            continue;
+        }
+        if (c >= 0xE0) { /* a 3- or 4-byte character: Han and the like */
+            uint32_t cp;
+            int k = kf_utf8_decode(s, (size_t)(end - s), &cp);
+            n += k > 0 && kf_utf8_is_han(cp);
+            s += k > 0 ? k : 1;
+            continue;
+        }
+        s++;
+    }
     return n;
+}
+
+/* Measured on what the customer wrote (masking turns words into stars). */
+static size_t pol__units(struct pol *p)
+{
+    if (p->in->raw_text != NULL)
+        return pol__units_n(p->in->raw_text, p->in->raw_len);
+    return pol__units_n(p->in->text, p->in->len);
 }
 
 static const char *pol__str(json_t *o, const char *key)
@@ -475,7 +500,7 @@ static int pol__fill_awaited(struct pol *p, const struct flow_slot *s)
         return 1;
     }
     case SLOT_TEXT: {
-        if ((int)pol__chars(p->in->text) < s->min_length)
+        if ((int)pol__units(p) < s->min_length)
             return 0;
         /* "运费怎么算?" while we wait for an address is a question, not the
          * answer: the digression path answers it */
@@ -810,8 +835,8 @@ static int pol__start(struct pol *p, const struct flow *fl)
             const char *v = pol__choice_match(p, s);
             if (v != NULL)
                 pol__set_slot(p, s, json_string(v), NULL);
-        } else if (s->kind == SLOT_TEXT && s->from_message &&
-                   (int)pol__chars(p->in->text) >= s->min_length) {
+        } else if (s->kind == SLOT_TEXT && s->from_message > 0 &&
+                   (int)pol__units(p) >= s->from_message) {
             pol__set_text(p, s);
         } else if (s->kind == SLOT_ENTITY && s->context != NULL &&
                    json_object_get(ctx, s->context) != NULL) {
@@ -850,11 +875,15 @@ static int pol__digression(struct pol *p)
         pol__say(p, "smalltalk", st);
         return 1;
     }
+    /* inside a form a weak FAQ match ("I don't remember" ~ forgot password)
+     * is more likely a bad answer than a question: only a confident one
+     * digresses */
     struct kf_dialog_result faq;
     struct kf_err e2 = {0};
     if (kf_dialog_respond(p->in->bot, p->in->text, p->in->len, p->in->lang, NULL, p->a, &faq,
                           &e2) == KF_OK &&
-        faq.n > 0 && strcmp(faq.replies[0].kind, "faq") == 0) {
+        faq.n > 0 && strcmp(faq.replies[0].kind, "faq") == 0 &&
+        faq.replies[0].confidence >= p->f->faq_over_flow) {
         if (p->out->n < KF_DIALOG_MAX_REPLIES)
             p->out->replies[p->out->n++] = faq.replies[0];
         return 1;
@@ -897,15 +926,18 @@ static int pol__restart_steps(struct pol *p)
 static int pol__in_flow(struct pol *p, const struct flow *fl)
 {
     p->out->flow = fl->id;
-    /* another flow asked for clearly: leave this one */
-    const struct flow *other = p->intent != NULL ? flow__by_intent(p->f, p->intent) : NULL;
-    if (other != NULL && other != fl && p->conf >= p->f->switch_threshold)
-        return pol__start(p, other);
-
     const char *waiting = pol__str(p->st, "waiting");
     int confirm = waiting != NULL && strcmp(waiting, "confirm") == 0;
     const struct flow_slot *awaited =
         waiting != NULL && !confirm ? flow__slot(fl, pol__str(p->st, "slot")) : NULL;
+    /* another flow asked for clearly: leave this one — unless the message
+     * is the free text we asked for ("my order DS… arrived crushed" as a
+     * complaint's details) or a question the FAQ answers (a digression) */
+    const struct flow *other = p->intent != NULL ? flow__by_intent(p->f, p->intent) : NULL;
+    if (other != NULL && other != fl && p->conf >= p->f->switch_threshold &&
+        !(awaited != NULL && awaited->kind == SLOT_TEXT) &&
+        !(pol__asks(p) && pol__faq_confidence(p) >= p->f->faq_over_flow))
+        return pol__start(p, other);
     /* "算了" is only a cancel when it is not the answer itself: free text
      * is checked first, other answers after the message gave nothing else */
     int cancel = pol__phrases_in(p, &p->f->cancel, 0);

@@ -35,29 +35,6 @@ struct env {
 
 static struct env E;
 
-/* Run KEFU_BIN with args (NULL-terminated); its exit status, -1 if it did
- * not exit normally. */
-static int run_kefu(const char *const *args)
-{
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = KEFU_BIN;
-    for (; *args && n < 23; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-        return -1;
-    return WEXITSTATUS(st);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -66,7 +43,7 @@ static int setup(void **state)
     const char *seed[] = {"demo",   "seed",     "--db",        E.db, "--bot",
                           KEFU_SRC_ROOT "/bots/demo-shop", "--customers", "50",
                           "--orders", "400", "--log-level", "warn", NULL};
-    int rc = run_kefu(seed);
+    int rc = th_run(seed);
     if (rc != 0) {
         fprintf(stderr, "backoffice: kefu demo seed exited with %d\n", rc);
         th_rmdir(E.dir);

@@ -6,6 +6,11 @@
  * the server acknowledged (HTTP 200 with ids). Meanwhile the server is
  * killed with SIGKILL; it is restarted on the same database and every
  * acknowledged message, and its replies, must be there.
+ *
+ * A conversation in the middle of a flow (asked which order to cancel, then
+ * asked to confirm) carries on after kill -9 and a restart: the dialog state
+ * is committed with each turn, so the new process continues where the old
+ * one stopped and the order is cancelled.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,10 +130,69 @@ static void test_kill9_keeps_acknowledged_messages(void **state)
     free(cl);
 }
 
+/* POST a message; the first reply's meta.kind, and its text into text. */
+static const char *say(struct kefu_proc *k, const char *conv, const char *msg, char *text,
+                       size_t cap)
+{
+    static char kind[32];
+    char path[160], body[512];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+    json_t *b = json_pack("{s:s}", "text", msg);
+    char *bs = json_dumps(b, 0);
+    snprintf(body, sizeof body, "%s", bs);
+    free(bs);
+    json_decref(b);
+    long status;
+    json_t *r = th_json(k, "POST", path, body, &status);
+    assert_int_equal(status, 200);
+    json_t *rep = json_array_get(json_object_get(r, "replies"), 0);
+    snprintf(kind, sizeof kind, "%s",
+             json_string_value(json_object_get(json_object_get(rep, "meta"), "kind")));
+    snprintf(text, cap, "%s", json_string_value(json_object_get(rep, "text")));
+    json_decref(r);
+    return kind;
+}
+
+static void test_flow_survives_restart(void **state)
+{
+    (void)state;
+    char dir[256], db[300];
+    th_tmpdir(dir);
+    snprintf(db, sizeof db, "%s/kefu.db", dir);
+    const char *seed[] = {"demo", "seed", "--db", db, "--bot", KEFU_SRC_ROOT "/bots/demo-shop",
+                          "--customers", "20", "--orders", "100", "--log-level", "warn", NULL};
+    assert_int_equal(th_run(seed), 0);
+    struct kefu_proc kefu;
+    assert_int_equal(th_start(&kefu, db, NULL), 0);
+    long status;
+    json_t *c = th_json(&kefu, "POST", "/api/v1/conversations",
+                        "{\"lang\":\"zh\",\"channel\":\"web\","
+                        "\"customer\":{\"external_id\":\"demo-customer-1\"}}",
+                        &status);
+    assert_int_equal(status, 201);
+    char conv[40], text[1024];
+    snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(c, "id")));
+    json_decref(c);
+    assert_string_equal(say(&kefu, conv, "我要取消订单", text, sizeof text), "ask");
+    assert_string_equal(say(&kefu, conv, "DS20261101004", text, sizeof text), "confirm");
+    th_stop(&kefu, SIGKILL);
+
+    assert_int_equal(th_start(&kefu, db, NULL), 0);
+    assert_string_equal(say(&kefu, conv, "确认", text, sizeof text), "action");
+    assert_non_null(strstr(text, "DS20261101004 已取消"));
+    json_t *o = th_json(&kefu, "GET", "/api/v1/orders/DS20261101004", NULL, &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "cancelled");
+    json_decref(o);
+    th_stop(&kefu, SIGTERM);
+    th_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_keeps_acknowledged_messages),
+        cmocka_unit_test(test_flow_survives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,3 +228,24 @@ json_t *th_json(const struct kefu_proc *p, const char *method, const char *path,
     th_resp_free(&r);
     return doc;
 }
+
+int th_run(const char *const *args)
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = KEFU_BIN;
+    for (; *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
+}

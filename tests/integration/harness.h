@@ -21,6 +21,10 @@ void th_tmpdir(char out[256]);
 /* rm -rf of a folder made by th_tmpdir. */
 void th_rmdir(const char *path);
 
+/* Run the kefu binary with args (NULL-terminated, without the program name)
+ * and wait: its exit status, -1 if it did not exit normally. */
+int th_run(const char *const *args);
+
 /* Start kefu serve on db; extra flags (NULL-terminated) are appended.
  * Returns 0 on success. */
 int th_start(struct kefu_proc *p, const char *db, const char *const *extra);
