@@ -132,6 +132,13 @@ int kf_store_messages_list(struct kf_store *st, const char *conversation_id, lon
 int kf_store_dialog_state_get(struct kf_store *st, const char *conversation_id, struct kf_arena *a,
                               const char **out, struct kf_err *err);
 
+/* The turn records of a conversation (dialog_turns), oldest first, at most
+ * limit (≤ 1000); strings in the arena. message_ids (optional) gets each
+ * record's customer message id. */
+int kf_store_turns_list(struct kf_store *st, const char *conversation_id, int limit,
+                        struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
+                        size_t *n, struct kf_err *err);
+
 /* Vault items of the conversation's messages with first_id <= id <= last_id,
  * ordered by message id, then start. Bytes and strings go into the arena. */
 int kf_store_vault_list(struct kf_store *st, const char *conversation_id, long long first_id,

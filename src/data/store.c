@@ -81,6 +81,19 @@ int kf_store_messages_list(struct kf_store *st, const char *conversation_id, lon
     return st->ops->messages_list(st, conversation_id, before, limit, a, out, n, more, err);
 }
 
+int kf_store_turns_list(struct kf_store *st, const char *conversation_id, int limit,
+                        struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
+                        size_t *n, struct kf_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (message_ids != NULL)
+        *message_ids = NULL;
+    if (conversation_id == NULL || limit < 1 || limit > 1000)
+        return kf_errorf(err, KF_EINVAL, "store: turns: limit must be 1..1000");
+    return st->ops->turns_list(st, conversation_id, limit, a, out, message_ids, n, err);
+}
+
 int kf_store_dialog_state_get(struct kf_store *st, const char *conversation_id, struct kf_arena *a,
                               const char **out, struct kf_err *err)
 {

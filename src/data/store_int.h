@@ -29,6 +29,9 @@ struct kf_store_ops {
     int (*messages_list)(struct kf_store *st, const char *conversation_id, long long before,
                          int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                          int *more, struct kf_err *err);
+    int (*turns_list)(struct kf_store *st, const char *conversation_id, int limit,
+                      struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
+                      size_t *n, struct kf_err *err);
     int (*dialog_state_get)(struct kf_store *st, const char *conversation_id,
                             struct kf_arena *a, const char **out, struct kf_err *err);
     int (*vault_list)(struct kf_store *st, const char *conversation_id, long long first_id,

@@ -261,6 +261,42 @@ void api_conversation_get(struct http_req *r, struct http_resp *out, const char 
     http_json(r, out, 200, o);
 }
 
+/* What the dialog did with each customer message: intent, entities,
+ * sentiment, flow, action, outcome (dialog_turns), oldest first. */
+void api_conversation_turns(struct http_req *r, struct http_resp *out, const char *id)
+{
+    long limit;
+    if (api__query_long(r, out, "limit", 1, 1000, 200, &limit) < 0)
+        return;
+    struct kf_store *st = kf_engine_store(r->srv->p.engine);
+    struct kf_conversation conv;
+    struct kf_err err = {0};
+    struct kf_turn_record *recs = NULL;
+    long long *ids = NULL;
+    size_t n = 0;
+    int rc = kf_store_conversation_get(st, id, &conv, &err);
+    if (rc == KF_OK)
+        rc = kf_store_turns_list(st, id, (int)limit, r->arena, &recs, &ids, &n, &err);
+    if (rc != KF_OK) {
+        http_engine_error(r, out, rc, &err);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct kf_turn_record *t = &recs[i];
+        json_t *o = json_pack("{s:I,s:s?,s:f,s:s?,s:s?,s:s?,s:s?}", "message_id",
+                              (json_int_t)ids[i], "intent", t->intent, "intent_confidence",
+                              (double)(long)(t->intent_confidence * 1000) / 1000, "sentiment",
+                              t->sentiment, "flow", t->flow, "action", t->action, "outcome",
+                              t->outcome);
+        json_t *ents = t->entities_json ? json_loads(t->entities_json, 0, NULL) : NULL;
+        json_object_set_new(o, "entities", ents ? ents : json_array());
+        json_array_append_new(arr, o);
+    }
+    json_t *body = json_pack("{s:s,s:o}", "conversation_id", id, "turns", arr);
+    http_json(r, out, 200, body);
+}
+
 void api_message_post(struct http_req *r, struct http_resp *out, const char *id)
 {
     json_t *body = http_body_object(r, out, 0);

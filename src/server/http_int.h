@@ -73,6 +73,7 @@ int api_crm_route(struct http_req *r, struct http_resp *out); /* customers, orde
 void api_conversation_create(struct http_req *r, struct http_resp *out);
 void api_conversation_get(struct http_req *r, struct http_resp *out, const char *id);
 void api_message_post(struct http_req *r, struct http_resp *out, const char *id);
+void api_conversation_turns(struct http_req *r, struct http_resp *out, const char *id);
 void api_rasa_webhook(struct http_req *r, struct http_resp *out);
 void api_nlu_parse(struct http_req *r, struct http_resp *out);
 void http_static(struct http_req *r, struct http_resp *out);

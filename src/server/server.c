@@ -211,6 +211,9 @@ static void http__route(struct http_req *r, struct http_resp *out)
     if (m > 0 && (rest[0] == '\0' || strcmp(rest, "/") == 0))
         return is_method(r, "GET") ? api_conversation_get(r, out, id)
                                    : http_method_not_allowed(r, out, "GET");
+    if (m > 0 && strcmp(rest, "/turns") == 0)
+        return is_method(r, "GET") ? api_conversation_turns(r, out, id)
+                                   : http_method_not_allowed(r, out, "GET");
     if (m > 0 && strcmp(rest, "/messages") == 0) {
         if (is_method(r, "POST"))
             return api_message_post(r, out, id);

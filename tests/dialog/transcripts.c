@@ -26,6 +26,9 @@
  *                            connector (FIELD: status, address, ...)
  *   = returns NO N / = refunds NO N   return requests / refunds of the order
  *   = ticket FIELD VALUE     a field of the ticket whose card the turn showed
+ *   = turn FIELD VALUE | -   the turn's stored record (dialog_turns): intent,
+ *                            flow, action, outcome (resolved, handed_off,
+ *                            abandoned, in_progress, fallback)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +176,26 @@ static int check_flow_line(struct kf_engine *e, const struct kf_conversation *co
         if (n != (size_t)strtol(k2, NULL, 10))
             fail_msg("%s:%d: order %s has %zu %s, want %s", path, lineno, k1, n, what, k2);
         json_decref(o);
+        return 1;
+    }
+    if (sscanf(line, "= turn %127s %1023[^\n]", k1, k3) == 2) {
+        struct kf_turn_record *recs;
+        size_t n;
+        assert_int_equal(kf_store_turns_list(kf_engine_store(e), conv->id, 1000, a, &recs, NULL,
+                                             &n, &err),
+                         KF_OK);
+        if (n == 0)
+            fail_msg("%s:%d: no turn recorded", path, lineno);
+        const struct kf_turn_record *r = &recs[n - 1];
+        const char *got = strcmp(k1, "intent") == 0   ? r->intent
+                          : strcmp(k1, "flow") == 0   ? r->flow
+                          : strcmp(k1, "action") == 0 ? r->action
+                          : strcmp(k1, "outcome") == 0 ? r->outcome
+                                                       : "?";
+        if (got == NULL)
+            got = "-";
+        if (strcmp(got, k3) != 0)
+            fail_msg("%s:%d: turn %s = %s, want %s", path, lineno, k1, got, k3);
         return 1;
     }
     if (sscanf(line, "= ticket %127s %1023[^\n]", k1, k3) == 2) {

@@ -504,6 +504,28 @@ static void test_turns_record_nlu(void **state)
     json_decref(meta);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    /* and each turn's record: intent, entities, flow, action, outcome */
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/turns", id);
+    long status;
+    json_t *t = th_json(&E.kefu, "GET", path, NULL, &status);
+    assert_int_equal(status, 200);
+    json_t *turns = json_object_get(t, "turns");
+    assert_int_equal(json_array_size(turns), 2);
+    json_t *t0 = json_array_get(turns, 0), *t1 = json_array_get(turns, 1);
+    assert_string_equal(json_string_value(json_object_get(t0, "intent")), "ask_human");
+    assert_string_equal(json_string_value(json_object_get(t0, "outcome")), "handed_off");
+    assert_string_equal(json_string_value(json_object_get(t1, "flow")), "order_status");
+    assert_string_equal(json_string_value(json_object_get(t1, "action")), "order.status");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(t1, "entities"), 0), "type")),
+                        "order_id");
+    json_decref(t);
+    json_decref(th_json(&E.kefu, "GET", "/api/v1/conversations/0123456789abcdef0123456789abcdef/turns",
+                        NULL, &status));
+    assert_int_equal(status, 404);
+    json_decref(th_json(&E.kefu, "POST", path, "{}", &status));
+    assert_int_equal(status, 405);
     free(id);
 }
 

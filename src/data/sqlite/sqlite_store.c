@@ -55,6 +55,7 @@ enum stmt_id {
     ST_VAULT_LIST,
     ST_STATE_UPSERT,
     ST_STATE_GET,
+    ST_TURNS_LIST,
     ST_TURN_INSERT,
     ST_BEGIN,
     ST_COMMIT,
@@ -106,6 +107,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " VALUES (?1, ?2, ?3) ON CONFLICT (conversation_id)"
                         " DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
     [ST_STATE_GET] = "SELECT state FROM dialog_states WHERE conversation_id = ?1",
+    [ST_TURNS_LIST] = "SELECT message_id, intent, intent_confidence, entities, sentiment, flow,"
+                      " action, outcome FROM dialog_turns WHERE conversation_id = ?1"
+                      " ORDER BY id LIMIT ?2",
     [ST_TURN_INSERT] = "INSERT INTO dialog_turns (conversation_id, message_id, intent,"
                        " intent_confidence, entities, sentiment, flow, action, outcome, created_at)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -797,6 +801,52 @@ static int sq_dialog_state_get(struct kf_store *st, const char *conversation_id,
     return rc;
 }
 
+static int sq_turns_list(struct kf_store *st, const char *conversation_id, int limit,
+                         struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
+                         size_t *n, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct kf_turn_record *recs = kf_arena_calloc(a, (size_t)limit, sizeof *recs);
+    long long *ids = kf_arena_calloc(a, (size_t)limit, sizeof *ids);
+    if (recs == NULL || ids == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_OK;
+    size_t k = 0;
+    sqlite3_stmt *q = sq__stmt(c, ST_TURNS_LIST, err);
+    if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, conversation_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, limit);
+        int r;
+        while ((r = sqlite3_step(q)) == SQLITE_ROW && k < (size_t)limit) {
+            ids[k] = sqlite3_column_int64(q, 0);
+            recs[k] = (struct kf_turn_record){
+                .intent = sq__col_dup(a, q, 1),
+                .intent_confidence = sqlite3_column_double(q, 2),
+                .entities_json = sq__col_dup(a, q, 3),
+                .sentiment = sq__col_dup(a, q, 4),
+                .flow = sq__col_dup(a, q, 5),
+                .action = sq__col_dup(a, q, 6),
+                .outcome = sq__col_dup(a, q, 7),
+            };
+            k++;
+        }
+        if (r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = sq__error(c, err, "list turns");
+        sqlite3_reset(q);
+    }
+    sq__give_back(s, c);
+    if (rc == KF_OK) {
+        *out = recs;
+        *n = k;
+        if (message_ids != NULL)
+            *message_ids = ids;
+    }
+    return rc;
+}
+
 static const unsigned char *sq__blob_dup(struct kf_arena *a, sqlite3_stmt *q, int col,
                                          size_t *len)
 {
@@ -897,6 +947,7 @@ static const struct kf_store_ops sq_ops = {
     .turn_commit = sq_turn_commit,
     .messages_list = sq_messages_list,
     .dialog_state_get = sq_dialog_state_get,
+    .turns_list = sq_turns_list,
     .vault_list = sq_vault_list,
 };
 
