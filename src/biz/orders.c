@@ -54,6 +54,18 @@ static int order__load(const struct kf_biz_ctx *ctx, json_t *args, json_t *resul
     return rc;
 }
 
+static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t *result);
+
+/* order__load, then the fields templates use (order__describe). */
+static int order__load_described(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
+                                 json_t **order, struct kf_err *err)
+{
+    int rc = order__load(ctx, args, result, order, err);
+    if (rc == KF_OK && *order != NULL)
+        order__describe(ctx, *order, result);
+    return rc;
+}
+
 static const char *order__str(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
@@ -217,10 +229,9 @@ static int order_status(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
                         struct kf_err *err)
 {
     json_t *order;
-    int rc = order__load(ctx, args, result, &order, err);
+    int rc = order__load_described(ctx, args, result, &order, err);
     if (rc != KF_OK || order == NULL)
         return rc;
-    order__describe(ctx, order, result);
     if (!order__owned(ctx, order, result)) {
         biz__outcome(result, "ok"); /* looking is allowed, the details are not */
         size_t n = json_array_size(json_object_get(order, "items"));
@@ -282,18 +293,17 @@ static int order__check_unshipped(const struct kf_biz_ctx *ctx, json_t *args, js
 {
     json_t *order;
     *order_out = NULL;
-    int rc = order__load(ctx, args, result, &order, err);
+    int rc = order__load_described(ctx, args, result, &order, err);
     if (rc != KF_OK || order == NULL)
         return rc;
-    order__describe(ctx, order, result);
     const char *status = order__str(order, "status");
-    if (!order__owned(ctx, order, result)) {
-    } else if (strcmp(status, "pending") != 0 && strcmp(status, "paid") != 0) {
+    if (order__owned(ctx, order, result)) { /* else: not_owner */
+        if (strcmp(status, "pending") == 0 || strcmp(status, "paid") == 0) {
+            *order_out = order;
+            return KF_OK;
+        }
         biz__outcome(result, "not_allowed");
         json_object_set_new(result, "reason", json_string(status));
-    } else {
-        *order_out = order;
-        return KF_OK;
     }
     json_decref(order);
     return KF_OK;
@@ -395,10 +405,9 @@ static int order_check_return(const struct kf_biz_ctx *ctx, json_t *args, json_t
                               struct kf_err *err)
 {
     json_t *order;
-    int rc = order__load(ctx, args, result, &order, err);
+    int rc = order__load_described(ctx, args, result, &order, err);
     if (rc != KF_OK || order == NULL)
         return rc;
-    order__describe(ctx, order, result);
     if (order__owned(ctx, order, result))
         order__check_return(ctx, order, result);
     json_decref(order);
@@ -409,10 +418,9 @@ static int order_return(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
                         struct kf_err *err)
 {
     json_t *order;
-    int rc = order__load(ctx, args, result, &order, err);
+    int rc = order__load_described(ctx, args, result, &order, err);
     if (rc != KF_OK || order == NULL)
         return rc;
-    order__describe(ctx, order, result);
     if (!order__owned(ctx, order, result) || !order__check_return(ctx, order, result)) {
         json_decref(order);
         return KF_OK;
@@ -443,10 +451,9 @@ static int order_refund_status(const struct kf_biz_ctx *ctx, json_t *args, json_
                                struct kf_err *err)
 {
     json_t *order;
-    int rc = order__load(ctx, args, result, &order, err);
+    int rc = order__load_described(ctx, args, result, &order, err);
     if (rc != KF_OK || order == NULL)
         return rc;
-    order__describe(ctx, order, result);
     json_t *refunds = json_object_get(order, "refunds");
     size_t n = json_array_size(refunds);
     if (n == 0) {

@@ -349,6 +349,21 @@ static void pol__set_slot(struct pol *p, const struct flow_slot *s, json_t *valu
         json_object_set(pol__obj(p->st, "context"), s->context, value);
 }
 
+/* Empty a slot the customer (or an action) turned down: its value is
+ * remembered as rejected, so neither the message nor the context offers it
+ * again, and the context forgets it. */
+static void pol__take_back(struct pol *p, const struct flow_slot *s)
+{
+    json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
+    if (old != NULL)
+        json_object_set(pol__obj(p->st, "rejected"), s->name, old);
+    json_object_del(pol__obj(p->st, "slots"), s->name);
+    json_object_del(pol__obj(p->st, "texts"), s->name);
+    json_object_del(pol__obj(p->st, "sealed"), s->name);
+    if (s->context != NULL)
+        json_object_del(pol__obj(p->st, "context"), s->context);
+}
+
 static int pol__rejected(struct pol *p, const struct flow_slot *s, json_t *value)
 {
     json_t *r = json_object_get(json_object_get(p->st, "rejected"), s->name);
@@ -710,13 +725,7 @@ static int pol__reply(struct pol *p, const struct flow *fl, const struct flow_st
     if (reask != NULL) {
         const struct flow_slot *s = flow__slot(fl, reask);
         json_object_del(p->st, "from_context");
-        json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
-        if (old != NULL)
-            json_object_set(pol__obj(p->st, "rejected"), s->name, old);
-        json_object_del(pol__obj(p->st, "slots"), s->name);
-        json_object_del(pol__obj(p->st, "texts"), s->name);
-        if (s->context != NULL)
-            json_object_del(pol__obj(p->st, "context"), s->context);
+        pol__take_back(p, s);
         json_object_set_new(p->st, "confirmed", json_array());
         *step = pol__ask_step(fl, s->name);
         json_object_set_new(p->st, "step", json_integer((json_int_t)*step));
@@ -972,13 +981,7 @@ static int pol__in_flow(struct pol *p, const struct flow *fl)
         if (s == NULL && fl->nslots > 0)
             s = &fl->slots[0];
         if (s != NULL) {
-            json_t *old = json_object_get(json_object_get(p->st, "slots"), s->name);
-            if (old != NULL)
-                json_object_set(pol__obj(p->st, "rejected"), s->name, old);
-            json_object_del(pol__obj(p->st, "slots"), s->name);
-            json_object_del(pol__obj(p->st, "texts"), s->name);
-            if (s->context != NULL)
-                json_object_del(pol__obj(p->st, "context"), s->context);
+            pol__take_back(p, s);
             pol__restart_steps(p);
             pol__say(p, "ack", pol__msg(p, "correction", NULL));
             return pol__run(p, fl);

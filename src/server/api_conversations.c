@@ -59,26 +59,6 @@ static json_t *api__conversation_json(const struct kf_conversation *c)
                      "channel", c->channel, "created_at", ts);
 }
 
-/* Optional string field: 0 ok (out NULL when absent), -1 after a 400. */
-static int api__opt_string(struct http_req *r, struct http_resp *out, json_t *obj,
-                           const char *name, size_t max, const char **val)
-{
-    *val = NULL;
-    json_t *v = json_object_get(obj, name);
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        http_error(r, out, 400, "bad_request", "%s: expected a string", name);
-        return -1;
-    }
-    if (json_string_length(v) > max) {
-        http_error(r, out, 400, "bad_request", "%s: longer than %zu bytes", name, max);
-        return -1;
-    }
-    *val = json_string_value(v);
-    return 0;
-}
-
 static int api__lang(struct http_req *r, struct http_resp *out, const char *lang)
 {
     if (lang != NULL && kf_bot_lang_index(kf_engine_bot(r->srv->p.engine), lang) < 0) {
@@ -94,8 +74,8 @@ void api_conversation_create(struct http_req *r, struct http_resp *out)
     if (body == NULL)
         return;
     const char *lang, *channel, *ext = NULL, *name = NULL;
-    if (api__opt_string(r, out, body, "lang", 16, &lang) < 0 ||
-        api__opt_string(r, out, body, "channel", 31, &channel) < 0 || api__lang(r, out, lang) < 0)
+    if (api_body_string(r, out, body, "lang", 16, 0, &lang) < 0 ||
+        api_body_string(r, out, body, "channel", 31, 0, &channel) < 0 || api__lang(r, out, lang) < 0)
         goto done;
     if (channel != NULL && strcmp(channel, "web") != 0 && strcmp(channel, "api") != 0) {
         http_error(r, out, 400, "bad_request", "channel: expected \"web\" or \"api\"");
@@ -107,8 +87,8 @@ void api_conversation_create(struct http_req *r, struct http_resp *out)
             http_error(r, out, 400, "bad_request", "customer: expected an object");
             goto done;
         }
-        if (api__opt_string(r, out, cust, "external_id", 200, &ext) < 0 ||
-            api__opt_string(r, out, cust, "name", 200, &name) < 0)
+        if (api_body_string(r, out, cust, "external_id", 200, 0, &ext) < 0 ||
+            api_body_string(r, out, cust, "name", 200, 0, &name) < 0)
             goto done;
     }
     struct kf_start req = {.channel = channel ? channel : "api", .lang = lang,
@@ -312,7 +292,7 @@ void api_message_post(struct http_req *r, struct http_resp *out, const char *id)
         http_error(r, out, 400, "bad_request", "text: expected a string");
         goto done;
     }
-    if (api__opt_string(r, out, body, "lang", 16, &lang) < 0 || api__lang(r, out, lang) < 0)
+    if (api_body_string(r, out, body, "lang", 16, 0, &lang) < 0 || api__lang(r, out, lang) < 0)
         goto done;
     struct kf_turn turn;
     struct kf_err err = {0};
