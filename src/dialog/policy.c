@@ -71,6 +71,7 @@ struct pol {
     size_t li;       /* language index into the bot's languages */
     const char *intent;
     double conf;
+    double faq; /* the message's best FAQ confidence; < 0 until asked (pol__faq_confidence) */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -373,16 +374,18 @@ static int pol__rejected(struct pol *p, const struct flow_slot *s, json_t *value
 /* FAQ confidence of the message (0 when none). */
 static double pol__faq_confidence(struct pol *p)
 {
-    if (kf_bot_faq_count(p->in->bot) == 0)
-        return 0;
+    if (p->faq >= 0) /* several rules ask; the search runs once per turn */
+        return p->faq;
+    p->faq = 0;
     struct kf_kb_hit hit;
     size_t n = 0;
     struct kf_err e2 = {0};
-    if (kf_kb_search(kf_bot_kb(p->in->bot), p->in->text, p->in->len, p->a, &hit, 1, &n, &e2) !=
-            KF_OK ||
-        n == 0)
-        return 0;
-    return hit.confidence;
+    if (kf_bot_faq_count(p->in->bot) > 0 &&
+        kf_kb_search(kf_bot_kb(p->in->bot), p->in->text, p->in->len, p->a, &hit, 1, &n, &e2) ==
+            KF_OK &&
+        n > 0)
+        p->faq = hit.confidence;
+    return p->faq;
 }
 
 /* The message is phrased as a question ("怎么…", "how do I…", "?"). */
@@ -1194,7 +1197,7 @@ int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
     }
     if (!kf_utf8_valid(in->text, in->len))
         return kf_errorf(err, KF_EUTF8, "text: invalid UTF-8");
-    struct pol p = {.in = in, .f = in->flows, .a = a, .out = out, .err = err};
+    struct pol p = {.in = in, .f = in->flows, .a = a, .out = out, .err = err, .faq = -1};
     int li = kf_bot_lang_index(in->bot, in->lang);
     p.li = li < 0 ? 0 : (size_t)li;
     if (in->nlu != NULL && in->nlu->intent != NULL && in->nlu->intent[0] != '\0') {
