@@ -216,7 +216,7 @@ static int ld__dialog(struct loader *ld, const struct kf_ynode *root)
     const struct kf_ynode *p = kf_ynode_get(root, "phrases");
     if (p != NULL) {
         static const char *const pk[] = {"cancel", "correction", "yes", "no", "skip", "request",
-                                         "question", NULL};
+                                         "question", "restart", NULL};
         if ((rc = ld__keys(ld, p, "phrases", pk)) != KF_OK ||
             (rc = ld__phrases(ld, kf_ynode_get(p, "cancel"), "phrases.cancel", &f->cancel)) !=
                 KF_OK ||
@@ -225,6 +225,8 @@ static int ld__dialog(struct loader *ld, const struct kf_ynode *root)
             (rc = ld__phrases(ld, kf_ynode_get(p, "yes"), "phrases.yes", &f->yes)) != KF_OK ||
             (rc = ld__phrases(ld, kf_ynode_get(p, "no"), "phrases.no", &f->no)) != KF_OK ||
             (rc = ld__phrases(ld, kf_ynode_get(p, "skip"), "phrases.skip", &f->skip)) != KF_OK ||
+            (rc = ld__phrases(ld, kf_ynode_get(p, "restart"), "phrases.restart", &f->restart)) !=
+                KF_OK ||
             (rc = ld__phrases(ld, kf_ynode_get(p, "request"), "phrases.request", &f->request)) !=
                 KF_OK ||
             (rc = ld__phrases(ld, kf_ynode_get(p, "question"), "phrases.question",

@@ -116,7 +116,7 @@ struct kf_flows {
     struct flow *flows;
     size_t nflows;
     /* dialog.yaml */
-    struct flow_phrases cancel, correction, yes, no, skip;
+    struct flow_phrases cancel, correction, yes, no, skip, restart;
     struct flow_phrases request, question; /* "I want to…" vs "how do I…" */
     struct flow_keyed *smalltalk; /* intent → answer */
     size_t nsmalltalk;

@@ -952,6 +952,13 @@ static int pol__in_flow(struct pol *p, const struct flow *fl)
         return pol__start(p, other);
     /* "算了" is only a cancel when it is not the answer itself: free text
      * is checked first, other answers after the message gave nothing else */
+    if (pol__phrases_in(p, &p->f->restart, 0)) { /* "重新开始": the same flow, afresh */
+        for (size_t i = 0; i < fl->nslots; i++) /* nothing carried over, not even context */
+            if (fl->slots[i].context != NULL)
+                json_object_del(pol__obj(p->st, "context"), fl->slots[i].context);
+        pol__say(p, "ack", pol__msg(p, "restarted", NULL));
+        return pol__start(p, fl);
+    }
     int cancel = pol__phrases_in(p, &p->f->cancel, 0);
     if (cancel && awaited != NULL && awaited->kind == SLOT_TEXT) {
         pol__end(p, fl, "abandoned");
