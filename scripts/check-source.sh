@@ -20,7 +20,7 @@ layer_of_header() {
         kb) echo kb ;;
         store|repo) echo data ;;
         connector|biz) echo biz ;;
-        bot|dialog|engine|flow) echo dialog ;;
+        bot|dialog|engine|flow|demo) echo dialog ;;
         server) echo server ;;
         *) echo unknown ;;
     esac

@@ -84,39 +84,6 @@
     },
   };
 
-  // Product attribute ids of the cards (bots/demo-shop/catalogue.yaml "attributes") as chip labels [zh, en];
-  // an id not listed here is shown as it is, "_" read as a space.
-  const ATTRS = {
-    '5g': ['5G', '5G'], fast_charging: ['快充', 'fast charging'],
-    wireless_charging: ['无线充电', 'wireless charging'], magnetic: ['磁吸', 'MagSafe'], gan: ['氮化镓', 'GaN'],
-    usb_c: ['Type-C接口', 'USB-C'], bluetooth: ['蓝牙', 'Bluetooth'], noise_cancelling: ['降噪', 'noise cancelling'],
-    spatial_audio: ['空间音频', 'spatial audio'], low_latency: ['低延迟', 'low latency'],
-    dolby_atmos: ['杜比全景声', 'Dolby Atmos'], waterproof: ['防水', 'waterproof'],
-    battery_life: ['续航', 'battery life'], lightweight: ['轻薄', 'lightweight'], oled: ['OLED屏', 'OLED'],
-    high_refresh: ['高刷', 'high refresh rate'], '4k': ['4K', '4K'], foldable: ['折叠屏', 'foldable'],
-    dual_sim: ['双卡双待', 'dual SIM'], nfc: ['NFC', 'NFC'], optical_zoom: ['光学变焦', 'optical zoom'],
-    stabilization: ['防抖', 'image stabilization'], heart_rate: ['心率监测', 'heart rate monitoring'],
-    blood_oxygen: ['血氧监测', 'blood oxygen'], sleep_tracking: ['睡眠监测', 'sleep tracking'], gps: ['GPS定位', 'GPS'],
-    large_screen: ['大屏', 'large screen'], eye_care: ['护眼', 'eye care'],
-    voice_control: ['语音控制', 'voice control'], app_control: ['APP控制', 'app control'],
-    self_emptying: ['自动集尘', 'self-emptying'], mopping: ['扫拖一体', 'mopping'],
-    obstacle_avoidance: ['避障', 'obstacle avoidance'], quiet: ['静音', 'quiet'],
-    energy_saving: ['节能', 'energy saving'], large_capacity: ['大容量', 'large capacity'],
-    oil_free: ['无油', 'oil-free'], negative_ions: ['负离子', 'negative ions'], portable: ['便携', 'portable'],
-    breathable: ['透气', 'breathable'], cushioning: ['缓震', 'cushioning'], non_slip: ['防滑', 'non-slip'],
-    pure_cotton: ['纯棉', 'pure cotton'], windproof: ['防风', 'windproof'], thermal: ['保暖', 'thermal'],
-    moisturizing: ['保湿', 'moisturizing'], anti_aging: ['抗老', 'anti-aging'], brightening: ['美白', 'brightening'],
-    sensitive_skin: ['敏感肌', 'sensitive skin'], sun_protection: ['防晒', 'sun protection'],
-    long_lasting: ['持久', 'long-lasting'], fragrance_free: ['无香精', 'fragrance-free'],
-    sugar_free: ['无糖', 'sugar-free'], low_fat: ['低脂', 'low-fat'],
-    individually_wrapped: ['独立包装', 'individually wrapped'], spicy: ['香辣', 'spicy'],
-    gift_box: ['礼盒装', 'gift box'], organic: ['有机', 'organic'],
-  };
-  for (const [id, [zh, en]] of Object.entries(ATTRS)) {
-    STRINGS.zh[`attr.${id}`] = zh;
-    STRINGS.en[`attr.${id}`] = en;
-  }
-
   // ?customer=ID lets the page act as a known customer of the shop (a demo aid: after `kefu demo seed`, open
   // /?customer=demo-customer-1 to ask about that customer's orders). New conversations are then started with
   // {"channel": "web", "customer": {"external_id": ID}} (docs/api.md), which links them to the customer whose
@@ -389,13 +356,15 @@
       const stock = label('span', `stock ${inStock ? 'stock-in' : 'stock-out'}`, inStock ? 'inStock' : 'outOfStock');
       box.append(stock);
     }
-    const attrs = Array.isArray(p.attributes) ? p.attributes.filter((a) => typeof a === 'string' && a) : [];
+    // features: the attributes' names in the reply's language, from the server (the catalogue);
+    // an older card has only attribute ids, shown with "_" read as a space
+    const named = Array.isArray(p.features) ? p.features.filter((a) => typeof a === 'string' && a) : [];
+    const attrs = named.length ? named
+      : (Array.isArray(p.attributes) ? p.attributes.filter((a) => typeof a === 'string' && a) : [])
+        .map((a) => a.replace(/_/g, ' '));
     if (attrs.length) {
       const chips = el('div', 'chips');
-      for (const a of attrs) {
-        const key = `attr.${a}`;
-        chips.append(hasString(key) ? label('span', 'chip', key) : el('span', 'chip', a.replace(/_/g, ' ')));
-      }
+      for (const a of attrs) chips.append(el('span', 'chip', a));
       box.append(chips);
     }
     if (str(p.reasons)) box.append(el('p', 'product-reasons', str(p.reasons)));

@@ -69,6 +69,13 @@ struct kf_catalogue_product {
     double price;
     const char *const *attributes;
     size_t nattributes;
+    /* products this one is made for (a case → the phone it fits), by id */
+    const char *const *fits;
+    size_t nfits;
+    /* specs: key → text, in file order */
+    const char *const *spec_keys;
+    const char *const *spec_values;
+    size_t nspecs;
 };
 
 /* The system's English word list (Debian wamerican): a word of it in the
@@ -92,6 +99,11 @@ const struct kf_catalogue_product *kf_catalogue_product_find(const struct kf_cat
  * text is valid UTF-8 of at most 64 KiB (longer text is cut there; bytes
  * that are not UTF-8 match nothing). Allocates from a; a full arena ends
  * the list early. */
+/* The first name of an entry (any kind) in lang ("zh" | "en", falling back
+ * to the other), or NULL for an unknown id. */
+const char *kf_catalogue_name(const struct kf_catalogue *c, enum kf_catalogue_kind kind,
+                              const char *id, const char *lang);
+
 size_t kf_catalogue_match(const struct kf_catalogue *c, const char *text, size_t len,
                           struct kf_arena *a, struct kf_entity *out, size_t max);
 

@@ -124,6 +124,7 @@ struct kf_seed_product {
     double price;
     const char *const *attributes;
     size_t nattributes;
+    const char *specs_json; /* the product's "specs" object as JSON text; NULL: {} */
 };
 
 struct kf_seed_params {

@@ -71,18 +71,25 @@ static json_t *prod__card(const struct kf_biz_ctx *ctx, json_t *p)
 {
     char price[32];
     biz__format_money(prod__price(p), price, sizeof price);
-    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?}", "type", "product", "sku", prod__str(p, "sku"),
-                     "name", prod__name(ctx, p), "price", price, "stock",
-                     (json_int_t)prod__stock(p), "attributes", json_object_get(p, "attributes"));
+    json_t *features = json_object_get(json_object_get(p, "specs"),
+                                       biz__is_zh(ctx) ? "features_zh" : "features_en");
+    return json_pack("{s:s,s:s,s:s,s:s,s:I,s:O?,s:O?}", "type", "product", "sku",
+                     prod__str(p, "sku"), "name", prod__name(ctx, p), "price", price, "stock",
+                     (json_int_t)prod__stock(p), "attributes", json_object_get(p, "attributes"),
+                     "features", features);
 }
 
-/* "5G, fast_charging" → a readable list of attribute ids and specs. */
+/* The product's features in the reply's language (specs.features_zh|en,
+ * else the attribute ids), then its text specs: "5G网络、快充、storage 256GB". */
 static void prod__features(json_t *p, char *out, size_t cap, int zh)
 {
     size_t used = 0, i;
     json_t *a;
     out[0] = '\0';
-    json_array_foreach(json_object_get(p, "attributes"), i, a) {
+    json_t *names = json_object_get(json_object_get(p, "specs"), zh ? "features_zh" : "features_en");
+    if (!json_is_array(names))
+        names = json_object_get(p, "attributes");
+    json_array_foreach(names, i, a) {
         if (!json_is_string(a))
             continue;
         int n = snprintf(out + used, cap - used, "%s%s", used ? (zh ? "、" : ", ") : "",
@@ -91,17 +98,116 @@ static void prod__features(json_t *p, char *out, size_t cap, int zh)
             return;
         used += (size_t)n;
     }
+    static const char *const keys_zh[][2] = {{"storage", "存储"}, {"colour", "颜色"},
+                                              {"color", "颜色"},   {"size", "尺寸"},
+                                              {"weight", "重量"},  {"capacity", "容量"},
+                                              {"screen", "屏幕"},  {"battery", "电池"}};
     const char *key;
     json_t *v;
     json_object_foreach(json_object_get(p, "specs"), key, v) {
         if (!json_is_string(v))
             continue;
-        int n = snprintf(out + used, cap - used, "%s%s %s", used ? (zh ? "、" : ", ") : "", key,
+        const char *shown = key;
+        for (size_t k = 0; zh && k < sizeof keys_zh / sizeof keys_zh[0]; k++)
+            if (strcmp(keys_zh[k][0], key) == 0)
+                shown = keys_zh[k][1];
+        int n = snprintf(out + used, cap - used, "%s%s %s", used ? (zh ? "、" : ", ") : "", shown,
                          json_string_value(v));
         if (n < 0 || (size_t)n >= cap - used)
             return;
         used += (size_t)n;
     }
+}
+
+/* The product of that sku (a new reference), or NULL. */
+static json_t *prod__get(const struct kf_biz_ctx *ctx, const char *sku)
+{
+    json_t *q = json_pack("{s:s}", "sku", sku), *p = NULL;
+    struct kf_err err = {0};
+    if (q == NULL || kf_connector_call(kf_biz_connector(ctx->biz, "orders"), "product.get", q, &p,
+                                       &err) != KF_OK)
+        p = NULL;
+    json_decref(q);
+    return p;
+}
+
+static int prod__fits(json_t *p, const char *sku)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(json_object_get(p, "specs"), "fits"), i, f) if (
+        json_is_string(f) && strcmp(json_string_value(f), sku) == 0) return 1;
+    return 0;
+}
+
+/* "Does X work with Y?": from the catalogue's "fits" (specs.fits: the
+ * products an accessory is made for). others: every product the message
+ * named (the dialog passes them as _products). 0 when the catalogue does not
+ * say, so the caller answers in general terms. */
+static int prod__compat(const struct kf_biz_ctx *ctx, json_t *p, json_t *others, char *out,
+                        size_t cap)
+{
+    int zh = biz__is_zh(ctx);
+    const char *sku = prod__str(p, "sku"), *name = prod__name(ctx, p);
+    size_t i;
+    json_t *o;
+    json_array_foreach(others, i, o) {
+        if (!json_is_string(o) || strcmp(json_string_value(o), sku) == 0)
+            continue;
+        json_t *q = prod__get(ctx, json_string_value(o));
+        if (q == NULL)
+            continue;
+        int yes = prod__fits(p, prod__str(q, "sku")) || prod__fits(q, sku);
+        int known = json_array_size(json_object_get(json_object_get(p, "specs"), "fits")) > 0 ||
+                    json_array_size(json_object_get(json_object_get(q, "specs"), "fits")) > 0;
+        if (yes || known)
+            snprintf(out, cap,
+                     yes ? (zh ? "可以,%s适配%s。" : "Yes, %s works with %s.")
+                         : (zh ? "%s不适配%s。" : "No, %s does not work with %s."),
+                     name, prod__name(ctx, q));
+        json_decref(q);
+        if (!(yes || known))
+            continue;
+        if (!yes) { /* what it is made for, then */
+            size_t used = strlen(out), k;
+            json_t *f;
+            json_array_foreach(json_object_get(json_object_get(p, "specs"), "fits"), k, f) {
+                json_t *fp = json_is_string(f) ? prod__get(ctx, json_string_value(f)) : NULL;
+                if (fp == NULL)
+                    continue;
+                int w = snprintf(out + used, cap - used, "%s%s",
+                                 k == 0 ? (zh ? "它适配:" : " It works with: ") : (zh ? "、" : ", "),
+                                 prod__name(ctx, fp));
+                json_decref(fp);
+                if (w < 0 || (size_t)w >= cap - used)
+                    break;
+                used += (size_t)w;
+            }
+            if (used + 4 < cap)
+                snprintf(out + used, cap - used, "%s", zh ? "。" : ".");
+        }
+        return 1;
+    }
+    /* no other product named: what this one is made for, if the catalogue says */
+    json_t *fits = json_object_get(json_object_get(p, "specs"), "fits");
+    if (json_array_size(fits) == 0)
+        return 0;
+    size_t used = (size_t)snprintf(out, cap, zh ? "%s适配:" : "%s works with: ", name);
+    json_t *f;
+    json_array_foreach(fits, i, f) {
+        json_t *fp = json_is_string(f) ? prod__get(ctx, json_string_value(f)) : NULL;
+        if (fp == NULL || used >= cap)
+            continue;
+        int w = snprintf(out + used, cap - used, "%s%s", i == 0 ? "" : (zh ? "、" : ", "),
+                         prod__name(ctx, fp));
+        json_decref(fp);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    if (used + 4 < cap)
+        snprintf(out + used, cap - used, "%s", zh ? "。" : ".");
+    return 1;
 }
 
 static int product_info(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
@@ -120,7 +226,7 @@ static int product_info(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
                                              "cost", "how much", NULL};
     static const char *const stock_cues[] = {"有货", "库存", "现货", "缺货", "没货", "in stock",
                                              "available", "stock", "sold out", NULL};
-    static const char *const compat_cues[] = {"兼容", "适用", "适配", "能用在", "可以用在",
+    static const char *const compat_cues[] = {"兼容", "适用", "适配", "能用", "能配", "可以用在",
                                               "配套", "compatible", "work with", "works with",
                                               "fits", "fit my", "fit the", NULL};
     char price[32], feats[600], answer[1024];
@@ -142,11 +248,12 @@ static int product_info(const struct kf_biz_ctx *ctx, json_t *args, json_t *resu
         snprintf(answer, sizeof answer, "%s", stock_text);
     } else if (prod__cue(ctx->text, compat_cues)) {
         aspect = "compatibility";
-        snprintf(answer, sizeof answer,
-                 zh ? "%s的规格:%s。请按接口和型号核对是否适配您的设备;不确定的话可以转人工帮您确认。"
-                    : "%s: %s. Please check the connector and model against your device; a human "
-                      "agent can confirm it for you.",
-                 name, feats);
+        if (!prod__compat(ctx, p, json_object_get(args, "_products"), answer, sizeof answer))
+            snprintf(answer, sizeof answer,
+                     zh ? "%s的规格:%s。请按接口和型号核对是否适配您的设备;不确定的话可以转人工帮您确认。"
+                        : "%s: %s. Please check the connector and model against your device; a "
+                          "human agent can confirm it for you.",
+                     name, feats);
     } else {
         aspect = "summary";
         snprintf(answer, sizeof answer, zh ? "%s,售价 ¥%s,特点:%s。%s" : "%s, ¥%s. Features: %s. %s",

@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "kefu/catalogue.h"
 #include "kefu/mem.h"
+#include "kefu/demo.h"
 #include "kefu/repo.h"
 #include "kefu/store.h"
 
@@ -97,50 +97,20 @@ static int demo_opt(int opt, const char *arg, void *ctx)
     }
 }
 
-/* The catalogue's products as seed products (borrowing its strings). */
-static struct kf_seed_product *demo__products(const struct kf_catalogue *cat, size_t *n)
-{
-    *n = kf_catalogue_count(cat, KF_CAT_PRODUCT);
-    struct kf_seed_product *v = kf_calloc(*n ? *n : 1, sizeof *v);
-    for (size_t i = 0; v != NULL && i < *n; i++) {
-        const struct kf_catalogue_product *p = kf_catalogue_product_at(cat, i);
-        v[i] = (struct kf_seed_product){.sku = p->id,
-                                        .name_zh = p->name_zh,
-                                        .name_en = p->name_en,
-                                        .category = p->category,
-                                        .brand = p->brand,
-                                        .price = p->price,
-                                        .attributes = p->attributes,
-                                        .nattributes = p->nattributes};
-    }
-    return v;
-}
-
 static int demo__seed(const struct kf_config *cfg, struct kf_seed_params *p)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/catalogue.yaml", cfg->bot_path);
     struct kf_err err = {0};
-    struct kf_catalogue *cat = NULL;
-    if (kf_catalogue_load_with(path, NULL, &cat, &err) != KF_OK) {
-        fprintf(stderr, "kefu: %s\n", err.msg);
-        return 1;
-    }
-    struct kf_seed_product *prods = demo__products(cat, &p->nproducts);
-    p->products = prods;
     struct kf_store_params sp = kf_store_default_params();
     sp.path = cfg->db_path;
     sp.synchronous_full = strcmp(cfg->synchronous, "full") == 0;
     sp.pool_size = 1;
     struct kf_store *st = NULL;
     struct kf_seed_stats s;
-    int rc = prods ? KF_OK : kf_errorf(&err, KF_ENOMEM, "out of memory");
-    if (rc == KF_OK)
-        rc = kf_store_open(sp, &st, &err);
+    int rc = kf_store_open(sp, &st, &err);
     if (rc == KF_OK)
         rc = kf_store_migrate(st, NULL, &err);
     if (rc == KF_OK)
-        rc = kf_repo_seed(st, p, &s, &err);
+        rc = kf_demo_seed(st, cfg->bot_path, *p, &s, &err);
     if (rc != KF_OK)
         fprintf(stderr, "kefu: demo seed: %s\n", err.msg);
     else if (s.skipped)
@@ -152,8 +122,6 @@ static int demo__seed(const struct kf_config *cfg, struct kf_seed_params *p)
                cfg->db_path, s.products, s.customers, s.orders, s.shipments, s.payments, s.refunds,
                s.returns);
     kf_store_free(st);
-    kf_free(prods);
-    kf_catalogue_free(cat);
     return rc == KF_OK ? 0 : rc == KF_EINVAL ? 2 : 1;
 }
 

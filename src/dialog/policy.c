@@ -589,6 +589,15 @@ static json_t *pol__args(struct pol *p)
     }
     const struct kf_nlu_result *nlu = p->in->nlu;
     if (nlu != NULL) {
+        json_t *prods = NULL; /* every product the message names ("does X fit Y?") */
+        for (size_t i = 0; i < nlu->nentities; i++)
+            if (strcmp(nlu->entities[i].type, "product") == 0) {
+                if (prods == NULL)
+                    prods = json_array();
+                json_array_append_new(prods, pol__entity_value(&nlu->entities[i]));
+            }
+        if (prods != NULL)
+            json_object_set_new(args, "_products", prods);
         json_object_set_new(args, "_angry", json_boolean(nlu->angry));
         if (nlu->sentiment != NULL)
             json_object_set_new(args, "_sentiment", json_string(nlu->sentiment));
@@ -1109,6 +1118,19 @@ static int pol__faq(struct pol *p, const struct flow *offer)
     return KF_OK;
 }
 
+static int pol__start(struct pol *p, const struct flow *fl);
+
+/* Does the message carry an entity one of the flow's slots takes? */
+static int pol__flow_uses_entities(struct pol *p, const struct flow *fl)
+{
+    for (size_t i = 0; fl != NULL && p->in->nlu != NULL && i < p->in->nlu->nentities; i++)
+        for (size_t s = 0; s < fl->nslots; s++)
+            if (fl->slots[s].kind == SLOT_ENTITY &&
+                strcmp(fl->slots[s].entity, p->in->nlu->entities[i].type) == 0)
+                return 1;
+    return 0;
+}
+
 static int pol__clarify(struct pol *p)
 {
     const struct kf_nlu_result *nlu = p->in->nlu;
@@ -1120,6 +1142,15 @@ static int pol__clarify(struct pol *p)
     const char *la = flow__label(p->f, a->name, p->li), *lb = flow__label(p->f, b->name, p->li);
     if (la == NULL || lb == NULL)
         return 0;
+    /* the message's entities break the tie: "X能用在Y上吗" names products,
+     * which only the product question's flow takes */
+    int ea = pol__flow_uses_entities(p, flow__by_intent(p->f, a->name));
+    int eb = pol__flow_uses_entities(p, flow__by_intent(p->f, b->name));
+    if (ea != eb) {
+        p->intent = ea ? a->name : b->name;
+        p->conf = ea ? a->confidence : b->confidence;
+        return pol__start(p, flow__by_intent(p->f, p->intent)) == KF_OK ? 1 : -1;
+    }
     struct kf_reply *r = pol__say(p, "clarify", pol__msg(p, "clarify", NULL));
     if (r == NULL)
         return 0;
@@ -1149,21 +1180,18 @@ static int pol__idle(struct pol *p)
         /* "what is your return policy?" is a question for the FAQ, "I want
          * to return DS…" an action: a confident FAQ answer wins unless the
          * message names something the flow acts on */
-        int names = 0;
-        for (size_t i = 0; p->in->nlu != NULL && i < p->in->nlu->nentities; i++)
-            for (size_t s = 0; s < fl->nslots; s++)
-                if (fl->slots[s].kind == SLOT_ENTITY &&
-                    strcmp(fl->slots[s].entity, p->in->nlu->entities[i].type) == 0)
-                    names = 1;
+        int names = pol__flow_uses_entities(p, fl);
         int asks = !names && !pol__phrases_in(p, &f->request, 0) && pol__asks(p);
         if (asks && pol__faq_confidence(p) >= f->faq_over_flow)
             return pol__faq(p, fl);
-        if (p->conf < f->flow_threshold + f->clarify_margin && pol__clarify(p))
-            return KF_OK;
+        int c = p->conf < f->flow_threshold + f->clarify_margin ? pol__clarify(p) : 0;
+        if (c != 0)
+            return c < 0 ? p->err->code : KF_OK;
         return pol__start(p, fl);
     }
-    if (pol__clarify(p))
-        return KF_OK;
+    int c = pol__clarify(p);
+    if (c != 0)
+        return c < 0 ? p->err->code : KF_OK;
     const char *st = p->intent != NULL && p->conf >= f->smalltalk_threshold
                          ? flow__smalltalk(f, p->intent, p->li)
                          : NULL;

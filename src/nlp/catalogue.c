@@ -94,11 +94,13 @@ static const char *const cat_section[KF_CAT_NKINDS] = {"products", "brands", "ca
                                                        "attributes"};
 static const char *const cat_type[KF_CAT_NKINDS] = {"product", "brand", "category", "attribute"};
 static const char *const cat_keys[KF_CAT_NKINDS] = {
-    "id names brand category price attributes specs", "id names", "id names parent", "id names"};
+    "id names brand category price attributes specs fits", "id names", "id names parent",
+    "id names"};
 
 struct cat_entry {
     const char *id;
     const char *value; /* the id as a JSON string */
+    const char *name_zh, *name_en; /* the first name per language, or NULL */
     int line;
     int32_t parent; /* categories: index of the parent, or -1 */
 };
@@ -1040,11 +1042,46 @@ static int cat__read_product(struct cat_load *L, size_t i, const struct kf_ynode
         int ok = n->type == KF_Y_MAP || (n->type == KF_Y_SCALAR && n->len == 0 && n->plain);
         for (size_t j = 0; ok && n->type == KF_Y_MAP && j < n->n; j++)
             ok = n->items[j]->type == KF_Y_SCALAR;
-        if (!ok)
+        if (!ok || (n->type == KF_Y_MAP && n->n > CAT_MAX_ATTRS))
             return kf_ydoc_errorf(doc, n, L->err, KF_EINVAL,
                                   "products '%s': specs: expected a map of key: text", p->id);
+        if (n->type == KF_Y_MAP && n->n > 0) {
+            const char **k = kf_arena_calloc(c->arena, n->n, sizeof *k);
+            const char **v = kf_arena_calloc(c->arena, n->n, sizeof *v);
+            if (k == NULL || v == NULL)
+                return cat__nomem(L->err);
+            for (size_t j = 0; j < n->n; j++) {
+                k[j] = kf_arena_strndup(c->arena, n->keys[j]->str, n->keys[j]->len);
+                v[j] = kf_arena_strndup(c->arena, n->items[j]->str, n->items[j]->len);
+                if (k[j] == NULL || v[j] == NULL)
+                    return cat__nomem(L->err);
+            }
+            p->spec_keys = k;
+            p->spec_values = v;
+            p->nspecs = n->n;
+        }
     }
-    return cat__read_names(L, KF_CAT_PRODUCT, i, item, &p->name_zh, &p->name_en);
+    if ((n = kf_ynode_get(item, "fits")) != NULL) { /* accessories: the products they fit */
+        if (n->type != KF_Y_SEQ || n->n > CAT_MAX_ATTRS)
+            return kf_ydoc_errorf(doc, n, L->err, KF_EINVAL,
+                                  "products '%s': fits: expected a list of at most %d product ids",
+                                  p->id, CAT_MAX_ATTRS);
+        const char **v = kf_arena_calloc(c->arena, n->n ? n->n : 1, sizeof *v);
+        if (v == NULL)
+            return cat__nomem(L->err);
+        for (size_t j = 0; j < n->n; j++) {
+            rc = cat__ref(L, KF_CAT_PRODUCT, i, n->items[j], "fits", KF_CAT_PRODUCT, &r);
+            if (rc != KF_OK)
+                return rc;
+            v[j] = c->ent[KF_CAT_PRODUCT][r].id;
+        }
+        p->fits = v;
+        p->nfits = n->n;
+    }
+    int rc2 = cat__read_names(L, KF_CAT_PRODUCT, i, item, &p->name_zh, &p->name_en);
+    c->ent[KF_CAT_PRODUCT][i].name_zh = p->name_zh;
+    c->ent[KF_CAT_PRODUCT][i].name_en = p->name_en;
+    return rc2;
 }
 
 /* Pass 2: names and references of every entry. */
@@ -1069,7 +1106,8 @@ static int cat__read_entries(struct cat_load *L)
                                &c->products[i], NULL) != KF_OK)
                     rc = cat__nomem(L->err);
             } else {
-                rc = cat__read_names(L, k, i, item, NULL, NULL);
+                rc = cat__read_names(L, k, i, item, &c->ent[k][i].name_zh,
+                                     &c->ent[k][i].name_en);
                 const struct kf_ynode *parent = kf_ynode_get(item, "parent");
                 if (rc == KF_OK && k == KF_CAT_CATEGORY && parent != NULL)
                     rc = cat__ref(L, k, i, parent, "parent", KF_CAT_CATEGORY, &c->ent[k][i].parent);
@@ -1467,4 +1505,20 @@ size_t kf_catalogue_match(const struct kf_catalogue *c, const char *text, size_t
     if (c->ndels > 0)
         cat__typos(sc);
     return sc->n;
+}
+
+const char *kf_catalogue_name(const struct kf_catalogue *c, enum kf_catalogue_kind kind,
+                              const char *id, const char *lang)
+{
+    if (c == NULL || (int)kind < 0 || kind >= KF_CAT_NKINDS || id == NULL)
+        return NULL;
+    for (size_t i = 0; i < c->nent[kind]; i++) /* a few hundred entries: a scan will do */
+        if (strcmp(c->ent[kind][i].id, id) == 0) {
+            const struct cat_entry *e = &c->ent[kind][i];
+            const char *zh = e->name_zh, *en = e->name_en;
+            if (lang != NULL && strcmp(lang, "en") == 0)
+                return en != NULL ? en : zh;
+            return zh != NULL ? zh : en;
+        }
+    return NULL;
 }

@@ -15,6 +15,7 @@
  *   customer: EXTERNAL_ID    the conversation's customer on channel web
  *                            (demo-customer-1 owns the fixed demo orders);
  *                            the demo shop is seeded afresh before the file
+ *                            (it is seeded once before the first file too)
  *   <N KIND [~TEXT]          the Nth reply of the turn (1-based; "<" is <1)
  *   = replies N              the turn gave N replies
  *   = flow ID | -            the flow running after the turn (- none)
@@ -45,7 +46,7 @@
 #include <jansson.h>
 
 #include "testutil.h"
-#include "kefu/catalogue.h"
+#include "kefu/demo.h"
 #include "kefu/engine.h"
 #include "kefu/repo.h"
 
@@ -55,32 +56,17 @@
  * hundred others (reseeding restores the fixed orders a file changed). */
 static void seed_shop(struct kf_engine *e)
 {
-    struct kf_catalogue *cat;
     struct kf_err err = {0};
-    if (kf_catalogue_load(KEFU_SRC_ROOT "/bots/demo-shop/catalogue.yaml", &cat, &err) != KF_OK)
-        fail_msg("catalogue: %s", err.msg);
-    size_t n = kf_catalogue_count(cat, KF_CAT_PRODUCT);
-    struct kf_seed_product *prods = calloc(n, sizeof *prods);
-    assert_non_null(prods);
-    for (size_t i = 0; i < n; i++) {
-        const struct kf_catalogue_product *cp = kf_catalogue_product_at(cat, i);
-        prods[i] = (struct kf_seed_product){cp->id, cp->name_zh, cp->name_en, cp->category,
-                                            cp->brand, cp->price, cp->attributes,
-                                            cp->nattributes};
-    }
     struct kf_seed_params sp = kf_seed_default_params();
-    sp.products = prods;
-    sp.nproducts = n;
     sp.customers = 50;
     sp.orders = 300;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     sp.now_ms = (long long)ts.tv_sec * 1000;
     struct kf_seed_stats stats;
-    if (kf_repo_seed(kf_engine_store(e), &sp, &stats, &err) != KF_OK)
+    if (kf_demo_seed(kf_engine_store(e), KEFU_SRC_ROOT "/bots/demo-shop", sp, &stats, &err) !=
+        KF_OK)
         fail_msg("seed: %s", err.msg);
-    free(prods);
-    kf_catalogue_free(cat);
 }
 
 /* A field of a JSON object as text: strings bare, others compact JSON. */
@@ -329,6 +315,7 @@ static void test_transcripts(void **state)
     struct kf_engine *e;
     struct kf_err err = {0};
     assert_int_equal(kf_engine_new(p, &e, &err), KF_OK);
+    seed_shop(e); /* every file sees the demo shop, whatever order they run in */
 
     DIR *d = opendir(DIR_PATH);
     assert_non_null(d);

@@ -208,11 +208,11 @@ static const char *const rstmt_sql[RS__COUNT] = {
     [RS_SEED_COUNT] = "SELECT COUNT(*) FROM orders WHERE is_demo = 1",
     [RS_SEED_PRODUCT] =
         "INSERT INTO products (sku, name_zh, name_en, category, brand, price, stock,"
-        " attributes, specs, is_demo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{}', 1)"
+        " attributes, specs, is_demo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)"
         " ON CONFLICT (sku) DO UPDATE SET name_zh = excluded.name_zh,"
         " name_en = excluded.name_en, category = excluded.category, brand = excluded.brand,"
         " price = excluded.price, stock = excluded.stock, attributes = excluded.attributes,"
-        " is_demo = 1",
+        " specs = excluded.specs, is_demo = 1",
     [RS_SEED_DELETE_ORDERS] = "DELETE FROM orders WHERE is_demo = 1",
     [RS_SEED_CHANNEL] = "SELECT id FROM channels WHERE name = 'web'",
     [RS_SEED_FIND_CUSTOMER] = "SELECT customer_id FROM customer_identities"
@@ -1473,6 +1473,8 @@ static int rp__seed_products(struct sq_conn *c, const struct kf_seed_data *d, st
         sqlite3_bind_double(q, 6, pr->price);
         sqlite3_bind_int(q, 7, d->stock[i]);
         sqlite3_bind_text(q, 8, text, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 9, pr->specs_json != NULL ? pr->specs_json : "{}", -1,
+                          SQLITE_STATIC);
         rc = rp__done(c, q, "seed product", err);
         free(text);
     }

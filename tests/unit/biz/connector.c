@@ -652,8 +652,8 @@ static int shop_setup(void **state)
     }
     static const char *const attrs[] = {"red"};
     static const struct kf_seed_product products[] = {
-        {"SKU-MUG", "马克杯", "Mug", "kitchen", "Acme", 99.5, attrs, 1},
-        {"SKU-TEE", "T恤", "T-shirt", "clothing", "Acme", 59.0, attrs, 1},
+        {"SKU-MUG", "马克杯", "Mug", "kitchen", "Acme", 99.5, attrs, 1, NULL},
+        {"SKU-TEE", "T恤", "T-shirt", "clothing", "Acme", 59.0, attrs, 1, NULL},
     };
     struct kf_seed_params seed = kf_seed_default_params();
     seed.products = products;

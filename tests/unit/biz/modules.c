@@ -22,7 +22,7 @@
 
 #include "testutil.h"
 #include "kefu/biz.h"
-#include "kefu/catalogue.h"
+#include "kefu/demo.h"
 #include "kefu/connector.h"
 #include "kefu/repo.h"
 #include "kefu/store.h"
@@ -36,9 +36,6 @@
 #define O_PAID "DS20261101004"
 #define O_PENDING "DS20261101005"
 
-/* The catalogue, loaded once for the whole group. */
-static struct kf_catalogue *g_cat;
-
 struct fx {
     char dir[256];
     struct kf_store *st;
@@ -48,48 +45,16 @@ struct fx {
     long long other; /* another customer */
 };
 
-static int group_setup(void **state)
-{
-    (void)state;
-    struct kf_err err = {0};
-    if (kf_catalogue_load_with(KEFU_SRC_ROOT "/bots/demo-shop/catalogue.yaml", NULL, &g_cat,
-                               &err) != KF_OK) {
-        fprintf(stderr, "catalogue: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    kf_catalogue_free(g_cat);
-    return 0;
-}
-
+/* The demo shop from the bot's catalogue (demo.h), at the fixed NOW. */
 static int fx__seed(struct kf_store *st, struct kf_err *err)
 {
-    size_t n = kf_catalogue_count(g_cat, KF_CAT_PRODUCT);
-    struct kf_seed_product *prods = calloc(n, sizeof *prods);
-    if (prods == NULL)
-        return KF_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const struct kf_catalogue_product *cp = kf_catalogue_product_at(g_cat, i);
-        prods[i] = (struct kf_seed_product){cp->id,    cp->name_zh, cp->name_en,
-                                            cp->category, cp->brand, cp->price,
-                                            cp->attributes, cp->nattributes};
-    }
     struct kf_seed_params sp = kf_seed_default_params();
-    sp.products = prods;
-    sp.nproducts = n;
     sp.customers = 20;
     sp.orders = 100;
     sp.seed = 7;
     sp.now_ms = NOW;
     struct kf_seed_stats stats;
-    int rc = kf_repo_seed(st, &sp, &stats, err);
-    free(prods);
-    return rc;
+    return kf_demo_seed(st, KEFU_SRC_ROOT "/bots/demo-shop", sp, &stats, err);
 }
 
 static int fx__connector(struct fx *f, const char *backend, struct kf_connector **out,
@@ -1158,10 +1123,12 @@ static void test_product_info(void **state)
                 assert_non_null(strstr(answer, zh ? "缺货" : "out of stock"));
             assert_null(strstr(answer, "¥"));
         } else if (strcmp(cases[i].aspect, "compatibility") == 0) {
-            assert_non_null(strstr(answer, "wireless_charging"));
+            /* the catalogue says nothing it fits: its features, by name */
+            assert_non_null(strstr(answer, zh ? "无线充电" : "wireless charging"));
         } else {
             assert_non_null(strstr(answer, "¥5499"));
-            assert_non_null(strstr(answer, "5g"));
+            assert_non_null(strstr(answer, zh ? "5G网络" : "5G"));
+            assert_null(strstr(answer, "fast_charging")); /* names, not ids */
         }
         json_t *card = json_object_get(r, "card");
         assert_field(card, "type", "product");
@@ -1401,6 +1368,42 @@ static void test_product_recommend_features(void **state)
     json_decref(r);
 }
 
+/* "Does X work with Y?" from the catalogue's fits (specs.fits). */
+static void test_product_compat_fits(void **state)
+{
+    struct fx *f = *state;
+    struct kf_biz_ctx c = ctx_of(f, f->demo1, "en", "does the Apple MagSafe Charger work with iPhone 16?");
+    json_t *r = call(&c, "product.info",
+                     "{\"product\":\"apple-magsafe-charger\",\"_products\":[\"apple-magsafe-charger\",\"iphone-16\"]}");
+    assert_outcome(r, "ok");
+    assert_field(r, "aspect", "compatibility");
+    assert_non_null(strstr(str(r, "answer"), "Yes, Apple MagSafe Charger works with iPhone 16"));
+    json_decref(r);
+    /* the other way round, and a no with what it does fit */
+    c = ctx_of(f, f->demo1, "zh", "华为Mate60 Pro保护壳能用在华为Mate60上吗");
+    r = call(&c, "product.info",
+             "{\"product\":\"mate60-pro-case\",\"_products\":[\"mate60-pro-case\",\"huawei-mate60\"]}");
+    assert_non_null(strstr(str(r, "answer"), "不适配华为Mate60"));
+    assert_non_null(strstr(str(r, "answer"), "它适配:华为Mate60 Pro"));
+    json_decref(r);
+    c = ctx_of(f, f->demo1, "zh", "华为Mate60兼容华为66W超级快充充电器吗");
+    r = call(&c, "product.info",
+             "{\"product\":\"huawei-mate60\",\"_products\":[\"huawei-mate60\",\"huawei-66w-charger\"]}");
+    assert_non_null(strstr(str(r, "answer"), "可以"));
+    json_decref(r);
+    /* no other product named: the list of what it fits */
+    c = ctx_of(f, f->demo1, "zh", "苹果MagSafe充电器适配哪些手机");
+    r = call(&c, "product.info", "{\"product\":\"apple-magsafe-charger\"}");
+    assert_non_null(strstr(str(r, "answer"), "苹果MagSafe充电器适配:苹果15"));
+    json_decref(r);
+    /* two products the catalogue says nothing about: the general answer */
+    c = ctx_of(f, f->demo1, "en", "is the iPhone 16 compatible with the Mate 60?");
+    r = call(&c, "product.info",
+             "{\"product\":\"iphone-16\",\"_products\":[\"iphone-16\",\"huawei-mate60\"]}");
+    assert_non_null(strstr(str(r, "answer"), "Please check"));
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1430,8 +1433,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ticket_long_details, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ticket_status, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_info, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_product_compat_fits, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_recommend_budget, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_recommend_features, fx_setup, fx_teardown),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

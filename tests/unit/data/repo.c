@@ -22,16 +22,16 @@
 
 static const char *const ATTRS_5G[] = {"5g", "fast_charging"};
 static const struct kf_seed_product PRODUCTS[] = {
-    {"phone-a", "甲手机", "Phone A", "phones", "acme", 3999, ATTRS_5G, 2},
-    {"phone-b", "乙手机", "Phone B", "phones", "bolt", 5999, NULL, 0},
-    {"case-a", "甲手机壳", "Case A", "phone-cases", "acme", 59, NULL, 0},
-    {"charger-a", "快充头", "Charger A", "chargers", "acme", 99, NULL, 0},
-    {"buds-a", "甲耳机", "Buds A", "earphones", "bolt", 899, NULL, 0},
-    {"laptop-a", "甲笔记本", "Laptop A", "laptops", "acme", 7999, NULL, 0},
-    {"tablet-a", "甲平板", "Tablet A", "tablets", "bolt", 2999, NULL, 0},
-    {"mouse-a", "甲鼠标", "Mouse A", "mice", "acme", 129, NULL, 0},
-    {"chips-a", "薯片", "Chips", "chips", "crunch", 9.9, NULL, 0},
-    {"drink-a", "可乐", "Cola", "drinks", "fizz", 3.5, NULL, 0},
+    {"phone-a", "甲手机", "Phone A", "phones", "acme", 3999, ATTRS_5G, 2, NULL},
+    {"phone-b", "乙手机", "Phone B", "phones", "bolt", 5999, NULL, 0, NULL},
+    {"case-a", "甲手机壳", "Case A", "phone-cases", "acme", 59, NULL, 0, "{\"colour\":\"black\",\"fits\":[\"phone-a\"]}"},
+    {"charger-a", "快充头", "Charger A", "chargers", "acme", 99, NULL, 0, NULL},
+    {"buds-a", "甲耳机", "Buds A", "earphones", "bolt", 899, NULL, 0, NULL},
+    {"laptop-a", "甲笔记本", "Laptop A", "laptops", "acme", 7999, NULL, 0, NULL},
+    {"tablet-a", "甲平板", "Tablet A", "tablets", "bolt", 2999, NULL, 0, NULL},
+    {"mouse-a", "甲鼠标", "Mouse A", "mice", "acme", 129, NULL, 0, NULL},
+    {"chips-a", "薯片", "Chips", "chips", "crunch", 9.9, NULL, 0, NULL},
+    {"drink-a", "可乐", "Cola", "drinks", "fizz", 3.5, NULL, 0, NULL},
 };
 #define NPRODUCTS (sizeof PRODUCTS / sizeof PRODUCTS[0])
 
@@ -344,6 +344,14 @@ static void test_product_list(void **state)
     struct kf_err err = {0};
     assert_int_equal(kf_repo_product_get(f->st, "case-a", &p, &err), 0);
     assert_string_equal(jstr(p, "category"), "phone-cases");
+    /* the seed's specs are kept as given: text specs and what it fits */
+    json_t *specs = json_object_get(p, "specs");
+    assert_string_equal(jstr(specs, "colour"), "black");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(specs, "fits"), 0)),
+                        "phone-a");
+    json_decref(p);
+    assert_int_equal(kf_repo_product_get(f->st, "phone-b", &p, &err), 0);
+    assert_int_equal(json_object_size(json_object_get(p, "specs")), 0); /* none given: {} */
     json_decref(p);
     assert_int_equal(kf_repo_product_get(f->st, "nope", &p, &err), KF_ENOTFOUND);
 }

@@ -168,6 +168,46 @@ static void test_load_and_products(void **state)
     assert_null(kf_catalogue_product_find(CAT, "nokia-3310"));
     assert_null(kf_catalogue_product_find(NULL, "pixel-8"));
     kf_catalogue_free(NULL);
+
+    /* names of any kind, in a language with a fallback */
+    assert_string_equal(kf_catalogue_name(CAT, KF_CAT_ATTRIBUTE, "noise_cancelling", "zh"), "降噪");
+    assert_string_equal(kf_catalogue_name(CAT, KF_CAT_ATTRIBUTE, "noise_cancelling", "en"),
+                        "noise cancelling");
+    assert_string_equal(kf_catalogue_name(CAT, KF_CAT_ATTRIBUTE, "5g", "zh"), "5G"); /* en only */
+    assert_string_equal(kf_catalogue_name(CAT, KF_CAT_PRODUCT, "huawei-mate60", "en"),
+                        "Huawei Mate 60");
+    assert_string_equal(kf_catalogue_name(CAT, KF_CAT_BRAND, "apple", "zh"), "苹果");
+    assert_null(kf_catalogue_name(CAT, KF_CAT_BRAND, "nokia", "zh"));
+    assert_null(kf_catalogue_name(NULL, KF_CAT_BRAND, "apple", "zh"));
+}
+
+/* specs and fits (what an accessory is made for) are read and checked. */
+static void test_specs_and_fits(void **state)
+{
+    (void)state;
+    char dir[256];
+    tu_tmpdir(dir, "catfits");
+    const char *path = tu_write(dir, "c.yaml",
+                                "products:\n"
+                                "  - id: phone\n"
+                                "    names: {en: [Phone One]}\n"
+                                "    specs: {storage: 256GB, colour: black}\n"
+                                "  - id: case\n"
+                                "    names: {en: [Phone One Case]}\n"
+                                "    fits: [phone]\n");
+    struct kf_catalogue *c = NULL;
+    struct kf_err err = {0};
+    assert_int_equal(kf_catalogue_load_with(path, NULL, &c, &err), KF_OK);
+    const struct kf_catalogue_product *p = kf_catalogue_product_find(c, "phone");
+    assert_int_equal(p->nspecs, 2);
+    assert_string_equal(p->spec_keys[1], "colour");
+    assert_string_equal(p->spec_values[1], "black");
+    assert_int_equal(p->nfits, 0);
+    p = kf_catalogue_product_find(c, "case");
+    assert_int_equal(p->nfits, 1);
+    assert_string_equal(p->fits[0], "phone");
+    kf_catalogue_free(c);
+    tu_rmtree(dir);
 }
 
 static void test_exact_and_variants(void **state)
@@ -441,6 +481,16 @@ static void test_load_errors(void **state)
                "    names: {en: [p]}\n"
                "    attributes: [ok, missing]\n",
                "7", "unknown attribute 'missing'");
+    load_fails("products:\n"
+               "  - id: case\n"
+               "    names: {en: [Case]}\n"
+               "    fits: [phone]\n",
+               "4", "products 'case': unknown product 'phone'");
+    load_fails("products:\n"
+               "  - id: case\n"
+               "    names: {en: [Case]}\n"
+               "    fits: phone\n",
+               "4", "fits: expected a list");
     load_fails("categories:\n"
                "  - id: a\n"
                "    names: {en: [a]}\n"
@@ -621,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_64k),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_specs_and_fits),
         cmocka_unit_test(test_load_alloc_failures),
         cmocka_unit_test(test_small_arena),
         cmocka_unit_test(test_threads),
