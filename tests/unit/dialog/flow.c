@@ -335,6 +335,39 @@ static void test_bad_state_and_input(void **state)
     assert_int_equal(kf_dialog_turn(&in, f->a, &f->res, &err), KF_EUTF8);
 }
 
+/* A stored state is ours, but a damaged or old one must never crash a turn:
+ * every key with every wrong type, then each of them through a few turns. */
+static void test_damaged_states(void **state)
+{
+    struct fx *f = *state;
+    static const char *const states[] = {
+        "{\"flow\":\"booking\",\"step\":\"two\",\"slots\":[],\"texts\":7}",
+        "{\"flow\":\"booking\",\"step\":-5,\"waiting\":\"slot\",\"slot\":\"nope\"}",
+        "{\"flow\":\"booking\",\"step\":999999,\"waiting\":\"confirm\"}",
+        "{\"flow\":\"booking\",\"step\":4,\"waiting\":\"confirm\",\"confirmed\":{\"a\":1}}",
+        "{\"flow\":42,\"context\":\"x\",\"rejected\":[1],\"sealed\":{\"note\":\"v1:zz:00\"}}",
+        "{\"flow\":\"booking\",\"slots\":{\"when\":{\"deep\":[1,2,{\"x\":null}]},\"seat\":5},"
+        "\"step\":1,\"waiting\":\"slot\",\"slot\":\"seat\",\"attempts\":\"many\"}",
+        "{\"fails\":1e300,\"clarify\":[\"book\"],\"last_slot\":{}}",
+        "[]", "null", "{\"flow\":\"booking\"", "",
+    };
+    static const char *const texts[] = {"是的", "不是这个", "算了", "外面", "随便", "明天", "转人工"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        free(f->state);
+        f->state = strdup(states[i]);
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+            struct kf_dialog_result *r = turn(f, "zh", texts[t], t % 2 ? "book" : NULL, 0.9,
+                                              t == 5 ? "datetime" : NULL, "\"2026-11-27\"");
+            assert_true(r->n >= 1 && r->n <= KF_DIALOG_MAX_REPLIES);
+            for (size_t k = 0; k < r->n; k++)
+                assert_non_null(r->replies[k].text);
+            json_t *st = json_loads(r->state_json, 0, NULL);
+            assert_true(json_is_object(st)); /* what is stored is always an object */
+            json_decref(st);
+        }
+    }
+}
+
 /* ---- load errors ------------------------------------------------------- */
 
 static void expect_error(const char *flows_yaml, const char *dialog_yaml, const char *where,
@@ -407,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_digression_and_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_clarify_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_state_and_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_states, setup, teardown),
         cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
