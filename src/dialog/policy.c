@@ -17,7 +17,8 @@
  *   rejected         slot → a value the customer said was wrong
  *   confirmed        steps (indexes) the customer said yes to
  *   sealed           sensitive slots' raw values, sealed (dialog.h secrets)
- *   result           the last business action's result
+ *   from_context     the slot filled from the context, not from the customer
+ *   result           the last business action's result (last_action: its name)
  *   context          outside flows too: order_id, product … mentioned last
  *   fails            not-understood messages in a row
  *   clarify          [intent, intent] offered in a clarification question
@@ -51,6 +52,25 @@
  * restarts the steps (checks run again, confirmations are asked again); a
  * correction phrase without a new value ("不是这个订单") takes back the slot
  * filled last and asks again, never offering the rejected value from context.
+ * A value taken from the context that an action turns down is asked for
+ * instead of ending the flow. "重新开始" restarts the flow with nothing kept.
+ *
+ * Order of the rules inside a flow (pol__in_flow), first match wins:
+ *   restart phrase → the flow afresh;
+ *   another flow's intent ≥ switch_threshold → that flow, unless we wait for
+ *     free text or the message is a question the FAQ answers (a digression);
+ *   a cancel phrase while free text is awaited → cancelled;
+ *   entities and choice words fill or correct slots; the awaited slot takes
+ *     a choice, a skip or a bare budget;
+ *   a correction phrase → take back; a cancel phrase or "no" to a
+ *     confirmation with nothing filled → cancelled (the step's `no` text);
+ *   "yes" to a confirmation → on; free text → the awaited text slot;
+ *   a confident FAQ answer or small talk → answered, question repeated;
+ *   else an invalid answer (max_attempts: handoff).
+ * Outside a flow (pol__idle): a clicked label → its flow; a flow's intent →
+ * the FAQ if phrased as a question it answers well, "which one?" if the top
+ * two are close (the message's entities break the tie), else the flow; small
+ * talk; an entity that starts a flow; the FAQ stage (max_fallbacks: handoff).
  */
 #include <ctype.h>
 #include <stdio.h>
