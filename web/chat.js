@@ -175,7 +175,8 @@
       n.setAttribute('aria-label', t(n.dataset.i18nLabel));
     }
     for (const n of els.log.querySelectorAll('time')) {
-      n.textContent = n.dataset.format === 'date' ? formatDate(n.dateTime) : formatTime(n.dateTime);
+      n.textContent = n.dataset.format === 'day' ? formatDate(`${n.dateTime}T12:00:00`)
+        : n.dataset.format === 'date' ? formatDate(n.dateTime) : formatTime(n.dateTime);
     }
     els.lang.dataset.lang = state.lang; // chat.css highlights the active half of "中 / EN"
     updateComposer();
@@ -337,7 +338,15 @@
       const shipBox = el('div', 'card-ship');
       shipBox.append(cardRow('cardTracking', value));
       // like the reply's text: an ETA only while the parcel is on its way
-      if (c.status === 'shipped' && Number.isFinite(ship.eta) && ship.eta > 0) {
+      // the day as the shop gives it (eta_date, the shop's time zone, like the reply's text);
+      // an older card has only the instant, shown in the browser's zone
+      if (c.status === 'shipped' && typeof c.eta_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(c.eta_date)) {
+        const time = el('time');
+        time.dataset.format = 'day'; // a calendar day, not an instant
+        time.dateTime = c.eta_date;
+        time.textContent = formatDate(`${c.eta_date}T12:00:00`); // noon: the same day in any zone
+        shipBox.append(cardRow('cardEta', time));
+      } else if (c.status === 'shipped' && Number.isFinite(ship.eta) && ship.eta > 0) {
         shipBox.append(cardRow('cardEta', dateNode(ship.eta)));
       }
       box.append(shipBox);

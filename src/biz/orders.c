@@ -180,6 +180,9 @@ static void order__describe(const struct kf_biz_ctx *ctx, json_t *order, json_t 
                              "shipment", json_object_get(order, "shipment"));
     if (card != NULL) {
         json_object_set(card, "total", json_object_get(result, "total"));
+        /* the day the shop promises, in the shop's zone (as the text says it) */
+        if (json_object_get(result, "eta") != NULL)
+            json_object_set(card, "eta_date", json_object_get(result, "eta"));
         json_object_set_new(result, "card", card);
     }
 }

@@ -230,8 +230,9 @@ test('zh as demo-customer-1: order card, product recommendations, quick replies 
     assert.match(await page.locator('.msg-bot').nth(bots).innerText(), /DS20261101004/);
     assert.equal(await page.locator('.quick-reply').count(), 0, 'the used quick replies are gone');
 
-    // Order status: an order card with items, total, carrier, tracking number and a local-date ETA.
-    const order = (await ask(page, 'DS20261101001到哪了')).locator('.card[data-card="order"]');
+    // Order status: an order card with items, total, carrier, tracking number and the ETA the reply names.
+    const orderMsg = await ask(page, 'DS20261101001到哪了');
+    const order = orderMsg.locator('.card[data-card="order"]');
     await order.waitFor();
     assert.equal(await order.locator('.card-no').innerText(), 'DS20261101001');
     assert.equal(await order.locator('.badge').getAttribute('data-status'), 'shipped');
@@ -240,7 +241,14 @@ test('zh as demo-customer-1: order card, product recommendations, quick replies 
     assert.equal(await order.locator('.card-item').count(), 2, 'phone + phone case');
     assert.match(await order.locator('.card-item').first().innerText(), /×1[\s\S]*¥[\d,]+/);
     assert.match(await order.locator('.card-total-value').innerText(), /^¥[\d,.]+$/);
-    assert.match(await order.locator('time[data-format="date"]').innerText(), /^\d{4}年\d{1,2}月\d{1,2}日$/);
+    const eta = order.locator('time[data-format="day"]');
+    assert.match(await eta.innerText(), /^\d{4}年\d{1,2}月\d{1,2}日$/);
+    // the card's day is the day the text promises (the shop's zone, not the browser's)
+    const said = (await orderMsg.locator('.bubble').innerText()).match(/预计 (\d{4}-\d{2}-\d{2}) 送达/);
+    assert.ok(said, 'the reply names the expected day');
+    assert.equal(await eta.getAttribute('datetime'), said[1]);
+    const [, y, m, d] = said[1].match(/^(\d{4})-(\d{2})-(\d{2})$/);
+    assert.equal(await eta.innerText(), `${y}年${Number(m)}月${Number(d)}日`);
     await shot(page, 'chat-card-order.png');
 
     // Recommendation: the bot asks budget and features (with a quick reply each), then 3 product cards.
