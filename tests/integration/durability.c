@@ -188,11 +188,104 @@ static void test_flow_survives_restart(void **state)
     th_rmdir(dir);
 }
 
+/* Turns of one conversation run one at a time (the engine's per-conversation
+ * lock): 8 clients post not-understood messages to the same conversation at
+ * once. Each turn reads the state's count of misses in a row and writes it
+ * back (the third miss hands off and starts the count again), so a lost
+ * update would show as fewer handoffs than one per three messages; and in
+ * the history each customer message is followed by its own replies. */
+struct burst {
+    struct kefu_proc *kefu;
+    const char *conv;
+    int n, ok, handoffs;
+};
+
+static void *burst_main(void *arg)
+{
+    struct burst *b = arg;
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", b->conv);
+    for (int i = 0; i < b->n; i++) {
+        long status;
+        json_t *r = th_json(b->kefu, "POST", path, "{\"text\":\"呃呃呃啊\"}", &status);
+        b->ok += status == 200;
+        json_t *rep = json_array_get(json_object_get(r, "replies"), 0);
+        const char *kind = json_string_value(json_object_get(json_object_get(rep, "meta"), "kind"));
+        b->handoffs += kind != NULL && strcmp(kind, "handoff") == 0;
+        json_decref(r);
+    }
+    return NULL;
+}
+
+static void test_one_conversation_turns_in_order(void **state)
+{
+    (void)state;
+    char dir[256], db[300];
+    th_tmpdir(dir);
+    snprintf(db, sizeof db, "%s/kefu.db", dir);
+    struct kefu_proc kefu;
+    const char *extra[] = {"--set", "store.synchronous=normal", NULL};
+    assert_int_equal(th_start(&kefu, db, extra), 0);
+    long status;
+    json_t *c = th_json(&kefu, "POST", "/api/v1/conversations", "{\"lang\":\"zh\"}", &status);
+    assert_int_equal(status, 201);
+    char conv[40];
+    snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(c, "id")));
+    json_decref(c);
+    enum { CLIENTS = 8, EACH = 6 };
+    struct burst b[CLIENTS];
+    pthread_t t[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        b[i] = (struct burst){&kefu, conv, EACH, 0, 0};
+        pthread_create(&t[i], NULL, burst_main, &b[i]);
+    }
+    int ok = 0, handoffs = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(t[i], NULL);
+        ok += b[i].ok;
+        handoffs += b[i].handoffs;
+    }
+    assert_int_equal(ok, CLIENTS * EACH);
+    assert_int_equal(handoffs, CLIENTS * EACH / 3); /* max_fallbacks: 3 */
+    char path[200];
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/turns?limit=1000", conv);
+    json_t *turns = th_json(&kefu, "GET", path, NULL, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_array_size(json_object_get(turns, "turns")), CLIENTS * EACH);
+    json_decref(turns);
+    /* history: customer, then that turn's bot replies, then the next customer message */
+    snprintf(path, sizeof path, "/api/v1/conversations/%s?limit=200", conv);
+    json_t *h = th_json(&kefu, "GET", path, NULL, &status);
+    json_t *msgs = json_object_get(h, "messages");
+    long long prev_id = 0;
+    int customers = 0;
+    const char *prev_role = "bot"; /* the greeting */
+    for (size_t i = 0; i < json_array_size(msgs); i++) {
+        json_t *m = json_array_get(msgs, i);
+        const char *role = json_string_value(json_object_get(m, "role"));
+        long long id = json_integer_value(json_object_get(m, "id"));
+        assert_true(id > prev_id);
+        if (strcmp(role, "customer") == 0) {
+            assert_string_equal(prev_role, "bot"); /* a turn never starts inside another */
+            customers++;
+        }
+        prev_role = role;
+        prev_id = id;
+    }
+    assert_string_equal(prev_role, "bot");
+    json_decref(h);
+    print_message("%d turns of one conversation from %d clients at once, in order\n", customers,
+                  CLIENTS);
+    th_stop(&kefu, SIGTERM);
+    th_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_keeps_acknowledged_messages),
         cmocka_unit_test(test_flow_survives_restart),
+        cmocka_unit_test(test_one_conversation_turns_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
