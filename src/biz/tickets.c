@@ -70,6 +70,14 @@ static void ticket__describe(const struct kf_biz_ctx *ctx, json_t *t, json_t *re
     json_object_set_new(result, "status", json_string(status));
     json_object_set_new(result, "status_text", json_string(text));
     json_object_set_new(result, "priority", json_string(ticket__str(t, "priority")));
+    static const char *const pr[][3] = {
+        {"urgent", "紧急", "urgent"}, {"high", "高", "high"}, {"normal", "普通", "normal"},
+        {"low", "低", "low"}};
+    const char *ptext = ticket__str(t, "priority");
+    for (size_t i = 0; i < sizeof pr / sizeof pr[0]; i++)
+        if (strcmp(pr[i][0], ptext) == 0)
+            ptext = pr[i][zh ? 1 : 2];
+    json_object_set_new(result, "priority_text", json_string(ptext));
     json_t *due = json_object_get(t, "due_at");
     char buf[32] = "";
     if (json_is_integer(due))
@@ -147,7 +155,48 @@ static int ticket_status(const struct kf_biz_ctx *ctx, json_t *args, json_t *res
     return KF_OK;
 }
 
+/* "我的投诉处理得怎么样了": the customer's most recent ticket that is not
+ * closed (else the most recent one), with its status and due time. */
+static int ticket_latest(const struct kf_biz_ctx *ctx, json_t *args, json_t *result,
+                         struct kf_err *err)
+{
+    (void)args;
+    if (ctx->customer_id <= 0) {
+        biz__outcome(result, "empty");
+        return KF_OK;
+    }
+    json_t *q = json_pack("{s:I,s:i}", "customer_id", (json_int_t)ctx->customer_id, "limit", 50);
+    json_t *list;
+    int rc = biz__fetch(ctx, "tickets", "ticket.list", q, result, &list, err);
+    json_decref(q);
+    if (rc != KF_OK || list == NULL)
+        return rc;
+    json_t *best = NULL, *t;
+    long long best_at = -1;
+    int best_open = 0;
+    size_t i;
+    json_array_foreach(json_object_get(list, "items"), i, t) {
+        json_t *at = json_object_get(t, "created_at");
+        long long ms = json_is_integer(at) ? (long long)json_integer_value(at) : 0;
+        int open = strcmp(ticket__str(t, "status"), "closed") != 0;
+        if (best == NULL || open > best_open || (open == best_open && ms >= best_at)) {
+            best = t;
+            best_at = ms;
+            best_open = open;
+        }
+    }
+    if (best == NULL) {
+        biz__outcome(result, "empty");
+    } else {
+        ticket__describe(ctx, best, result);
+        json_object_set_new(result, "subject", json_string(ticket__str(best, "subject")));
+    }
+    json_decref(list);
+    return KF_OK;
+}
+
 static const struct kf_biz_action tickets_actions[] = {
+    {"ticket.latest", ticket_latest, "the customer's latest ticket and how it stands"},
     {"ticket.create", ticket_create, "open a ticket (complaints)"},
     {"ticket.status", ticket_status, "the state of the customer's ticket"},
 };

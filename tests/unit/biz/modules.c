@@ -1404,6 +1404,45 @@ static void test_product_compat_fits(void **state)
     json_decref(r);
 }
 
+/* ticket.latest: the customer's newest ticket that is not closed. */
+static void test_ticket_latest(void **state)
+{
+    struct fx *f = *state;
+    struct kf_biz_ctx c = ctx_of(f, f->other, "zh", NULL);
+    json_t *r = call(&c, "ticket.latest", "{}");
+    assert_outcome(r, "empty"); /* no tickets yet */
+    json_decref(r);
+    r = call(&c, "ticket.create", "{\"details\":\"第一次反映:耳机有杂音\"}");
+    long long first = json_integer_value(json_object_get(r, "ticket_id"));
+    json_decref(r);
+    r = call(&c, "ticket.create", "{\"details\":\"第二次反映:包裹破损\"}");
+    long long second = json_integer_value(json_object_get(r, "ticket_id"));
+    json_decref(r);
+    r = call(&c, "ticket.latest", "{}");
+    assert_outcome(r, "ok");
+    assert_int_equal(json_integer_value(json_object_get(r, "ticket_id")), second);
+    assert_field(r, "status_text", "已受理");
+    assert_field(r, "priority_text", "普通");
+    assert_non_null(strstr(str(r, "subject"), "包裹破损"));
+    json_decref(r);
+    /* the newer one closed: the open one comes first */
+    char args[128];
+    snprintf(args, sizeof args, "{\"id\":%lld,\"patch\":{\"status\":\"closed\"}}", second);
+    json_t *a = json_loads(args, 0, NULL), *t = NULL;
+    struct kf_err err = {0};
+    assert_int_equal(kf_connector_call(f->tickets, "ticket.update", a, &t, &err), KF_OK);
+    json_decref(a);
+    json_decref(t);
+    r = call(&c, "ticket.latest", "{}");
+    assert_int_equal(json_integer_value(json_object_get(r, "ticket_id")), first);
+    json_decref(r);
+    /* nobody: empty */
+    c = ctx_of(f, 0, "en", NULL);
+    r = call(&c, "ticket.latest", "{}");
+    assert_outcome(r, "empty");
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1432,6 +1471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ticket_subject_cut, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ticket_long_details, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_ticket_status, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ticket_latest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_info, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_compat_fits, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_product_recommend_budget, fx_setup, fx_teardown),
