@@ -440,6 +440,19 @@ static int rp__write_end(struct sq_store *s, struct sq_conn *c, int rc, struct k
     return rc;
 }
 
+/* rp__write_end for a write that answers with a record: on failure the
+ * record is dropped, so a caller never sees half of a rolled-back change. */
+static int rp__write_end_record(struct sq_store *s, struct sq_conn *c, int rc, json_t **out,
+                                struct kf_err *err)
+{
+    rc = rp__write_end(s, c, rc, err);
+    if (rc != KF_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* ---- input fields ---------------------------------------------------------- */
 
 /* Fail on a key of obj that is not in allowed (NULL-terminated). */
@@ -823,12 +836,7 @@ static int rp_order_update(struct kf_store *st, const char *order_no, const char
     if (rc == KF_OK)
         rc = rp__order_read(c, order_no, out, NULL, err);
     json_decref(cur);
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 /* req's skus (checked against the order's items), or all of them, as JSON text. */
@@ -941,12 +949,7 @@ static int rp_return_create(struct kf_store *st, const char *order_no, json_t *r
     free(skus);
     json_decref(cur);
     json_decref(work);
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- tickets ------------------------------------------------------------------ */
@@ -1102,12 +1105,7 @@ static int rp_ticket_create(struct kf_store *st, json_t *fields, const char *act
         rc = rp__history(c, id, now, actor, "status", NULL, "open", err);
     if (rc == KF_OK)
         rc = rp__ticket_read(c, id, out, err);
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 static int rp_ticket_get(struct kf_store *st, long long id, json_t **out, struct kf_err *err)
@@ -1280,12 +1278,7 @@ static int rp_ticket_update(struct kf_store *st, long long id, json_t *patch, co
     if (rc == KF_OK)
         rc = rp__ticket_read(c, id, out, err);
     json_decref(cur);
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 /* Touch the parent (KF_ENOTFOUND if missing), insert the child, read it back. */
@@ -1331,12 +1324,7 @@ static int rp_ticket_comment_add(struct kf_store *st, long long id, const char *
     } else if (rc == KF_OK) {
         rc = KF_ESTORE;
     }
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- customers ------------------------------------------------------------------ */
@@ -1428,12 +1416,7 @@ static int rp_customer_note_add(struct kf_store *st, long long id, const char *a
     } else if (rc == KF_OK) {
         rc = KF_ESTORE;
     }
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    return rp__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- the demo seed -------------------------------------------------------------- */
