@@ -18,8 +18,8 @@ layer_of_header() {
         err|mem|log|arena|buf|utf8|map|yaml|config) echo core ;;
         text|features|dataset|classifier|evaluate|model_format|nlu|t2s|pii|entity|patterns|catalogue|crf|entities) echo nlp ;;
         kb) echo kb ;;
-        store|repo) echo data ;;
-        connector|biz) echo biz ;;
+        store|repo|events|profile|cond|mining|reco_log|campaign_store) echo data ;;
+        connector|biz|reco|campaign) echo biz ;;
         bot|dialog|engine|flow|demo) echo dialog ;;
         server) echo server ;;
         *) echo unknown ;;

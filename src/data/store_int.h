@@ -40,10 +40,20 @@ struct kf_store_ops {
 };
 
 struct kf_repo_ops;
+struct kf_events_ops;   /* events.h: events, profiles, segments (events_int.h) */
+struct kf_mining_ops;   /* mining.h: association rules (mining_int.h) */
+struct kf_reco_ops;     /* reco.h: the recommendation log (reco_int.h) */
+struct kf_campaign_ops; /* campaign.h: campaign sends (campaign_int.h) */
+struct kf_profile_rules;
 
 struct kf_store {
     const struct kf_store_ops *ops;
     const struct kf_repo_ops *repo;
+    const struct kf_events_ops *events;
+    const struct kf_mining_ops *mining;
+    const struct kf_reco_ops *reco;
+    const struct kf_campaign_ops *campaigns;
+    const struct kf_profile_rules *rules; /* borrowed; NULL: built-in defaults */
 };
 
 /* Backends */

@@ -13,6 +13,7 @@
 #ifndef KEFU_SQLITE_INT_H
 #define KEFU_SQLITE_INT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -20,11 +21,17 @@
 
 #define SQ_STORE_STMTS 32 /* slots for sqlite_store.c's statements */
 #define SQ_REPO_STMTS 96  /* slots for sqlite_repo.c's statements */
+#define SQ_AREA_STMTS 48  /* slots for each customer-data file's statements */
+
+/* The customer-data files (issue 6), each with its own statement slots. */
+enum sq_area { SQ_EVENTS, SQ_MINING, SQ_RECO, SQ_CAMPAIGNS, SQ__AREAS };
 
 struct sq_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_STORE_STMTS];
     sqlite3_stmt *repo_stmt[SQ_REPO_STMTS];
+    sqlite3_stmt *area_stmt[SQ__AREAS][SQ_AREA_STMTS];
+    sqlite3_stmt *tx_stmt[2]; /* BEGIN IMMEDIATE, COMMIT (sqlite_util.c) */
     int busy; /* borrowed */
 };
 
@@ -60,7 +67,49 @@ int sq__exec(sqlite3 *db, const char *sql, struct kf_err *err);
 /* ROLLBACK if a transaction is open on c. */
 void sq__rollback(struct sq_conn *c);
 
-/* The repository half of the backend (sqlite_repo.c). */
+/* ---- sqlite_util.c: statements, rows as JSON, write transactions ---- */
+
+/* The statement cached in *slot (prepared from sql on first use), reset and
+ * with its bindings cleared; NULL on error. */
+sqlite3_stmt *sq__prepared(struct sq_conn *c, sqlite3_stmt **slot, const char *sql,
+                           struct kf_err *err);
+void sq__bind_text(sqlite3_stmt *q, int i, const char *v); /* NULL binds NULL */
+void sq__bind_ms(sqlite3_stmt *q, int i, long long v);     /* 0 binds NULL */
+/* Run a statement that returns no rows. */
+int sq__done(struct sq_conn *c, sqlite3_stmt *q, const char *what, struct kf_err *err);
+/* Rows as JSON: column "x" → key "x"; "x:json" is parsed; "_x" is skipped. */
+json_t *sq__column(sqlite3_stmt *q, int i, int parse);
+json_t *sq__row(sqlite3_stmt *q);
+/* Every row of a bound statement as an array of objects. */
+int sq__rows(struct sq_conn *c, sqlite3_stmt *q, json_t **out, struct kf_err *err);
+/* The one row (KF_ENOTFOUND: "<what> not found"); *id (optional): column 0. */
+int sq__one(struct sq_conn *c, sqlite3_stmt *q, const char *what, json_t **out, long long *id,
+            struct kf_err *err);
+/* One integer (0 when there is no row). */
+int sq__int(struct sq_conn *c, sqlite3_stmt *q, long long *v, struct kf_err *err);
+/* A write: the process's write lock, a borrowed connection and BEGIN
+ * IMMEDIATE; end commits when rc is KF_OK (else rolls back), gives the
+ * connection back and unlocks. end_record also drops *out on failure, so a
+ * caller never sees half of a rolled-back change. */
+struct sq_conn *sq__write_begin(struct sq_store *s, int *rc, struct kf_err *err);
+int sq__write_end(struct sq_store *s, struct sq_conn *c, int rc, struct kf_err *err);
+int sq__write_end_record(struct sq_store *s, struct sq_conn *c, int rc, json_t **out,
+                         struct kf_err *err);
+
+/* The repository half of the backend (sqlite_repo.c), and the customer-data
+ * tables (sqlite_events.c, sqlite_mining.c, sqlite_reco.c,
+ * sqlite_campaigns.c). */
 extern const struct kf_repo_ops kf_sqlite_repo_ops;
+extern const struct kf_events_ops kf_sqlite_events_ops;
+extern const struct kf_mining_ops kf_sqlite_mining_ops;
+extern const struct kf_reco_ops kf_sqlite_reco_ops;
+extern const struct kf_campaign_ops kf_sqlite_campaign_ops;
+
+/* sqlite_events.c: inside an open write transaction on c, record the
+ * interaction event of a committed customer message (a conversation turn)
+ * and fold it into the customer's profile. */
+int sq__events_turn(struct sq_store *s, struct sq_conn *c, long long customer_id,
+                    const char *channel, long long message_id, long long at,
+                    const char *intent, const char *sentiment, struct kf_err *err);
 
 #endif

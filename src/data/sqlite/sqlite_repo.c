@@ -16,7 +16,7 @@
  *    but left out of the record (internal ids). So a record's shape is
  *    written once, in its SELECT.
  *  - Writes take the store's write lock, then BEGIN IMMEDIATE on the
- *    borrowed connection (rp__write_begin/end): they queue fairly with the
+ *    borrowed connection (sq__write_begin/end, sqlite_util.c): they queue fairly with the
  *    group-committed turns and never wait in SQLite's busy handler. The
  *    record a write returns is read inside the same transaction.
  *  - Input text is bounded (KF_REPO_TEXT_MAX bytes); unknown keys in a
@@ -90,8 +90,6 @@ enum rstmt {
     RS_SEED_PAYMENT,
     RS_SEED_REFUND,
     RS_SEED_RETURN,
-    RS_BEGIN,
-    RS_COMMIT,
     RS__COUNT
 };
 
@@ -239,8 +237,6 @@ static const char *const rstmt_sql[RS__COUNT] = {
                        " created_at, completed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [RS_SEED_RETURN] = "INSERT INTO returns (rma_no, order_id, kind, reason, status, skus,"
                        " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [RS_BEGIN] = "BEGIN IMMEDIATE",
-    [RS_COMMIT] = "COMMIT",
 };
 
 /* ---- statements and rows ----------------------------------------------- */
@@ -248,140 +244,7 @@ static const char *const rstmt_sql[RS__COUNT] = {
 /* A ready-to-bind statement (reset, bindings cleared). */
 static sqlite3_stmt *rp__stmt(struct sq_conn *c, enum rstmt id, struct kf_err *err)
 {
-    sqlite3_stmt **slot = &c->repo_stmt[id];
-    if (*slot == NULL) {
-        if (sqlite3_prepare_v3(c->db, rstmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) !=
-            SQLITE_OK) {
-            sq__error(c, err, "prepare");
-            return NULL;
-        }
-    } else {
-        sqlite3_reset(*slot);
-        sqlite3_clear_bindings(*slot);
-    }
-    return *slot;
-}
-
-static void rp__bind_text(sqlite3_stmt *q, int i, const char *v)
-{
-    if (v != NULL)
-        sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(q, i);
-}
-
-static void rp__bind_ms(sqlite3_stmt *q, int i, long long v) /* 0: NULL */
-{
-    if (v != 0)
-        sqlite3_bind_int64(q, i, v);
-    else
-        sqlite3_bind_null(q, i);
-}
-
-/* Run a statement that returns no rows. */
-static int rp__done(struct sq_conn *c, sqlite3_stmt *q, const char *what, struct kf_err *err)
-{
-    int r = sqlite3_step(q);
-    sqlite3_reset(q);
-    return r == SQLITE_DONE ? KF_OK : sq__error(c, err, what);
-}
-
-/* One column as JSON (see the design notes for the name conventions). */
-static json_t *rp__column(sqlite3_stmt *q, int i, int parse)
-{
-    switch (sqlite3_column_type(q, i)) {
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(q, i));
-    case SQLITE_FLOAT:
-        return json_real(sqlite3_column_double(q, i));
-    case SQLITE_NULL:
-        return json_null();
-    default:
-        break;
-    }
-    const char *t = (const char *)sqlite3_column_text(q, i);
-    size_t n = (size_t)sqlite3_column_bytes(q, i);
-    if (parse) {
-        json_t *v = json_loadb(t, n, JSON_DECODE_ANY, NULL);
-        return v != NULL ? v : json_null();
-    }
-    return json_stringn(t, n);
-}
-
-/* The current row as a JSON object. */
-static json_t *rp__row(sqlite3_stmt *q)
-{
-    json_t *o = json_object();
-    int n = sqlite3_column_count(q);
-    for (int i = 0; o != NULL && i < n; i++) {
-        const char *name = sqlite3_column_name(q, i);
-        if (name[0] == '_')
-            continue;
-        const char *colon = strchr(name, ':');
-        size_t len = colon ? (size_t)(colon - name) : strlen(name);
-        char key[64];
-        snprintf(key, sizeof key, "%.*s", (int)len, name);
-        json_t *v = rp__column(q, i, colon != NULL);
-        if (v == NULL || json_object_set_new(o, key, v) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-/* Every row of a bound statement as an array of objects. */
-static int rp__rows(struct sq_conn *c, sqlite3_stmt *q, json_t **out, struct kf_err *err)
-{
-    json_t *a = json_array();
-    int r = SQLITE_ERROR;
-    while (a != NULL && (r = sqlite3_step(q)) == SQLITE_ROW) {
-        if (json_array_append_new(a, rp__row(q)) != 0) {
-            r = SQLITE_NOMEM;
-            break;
-        }
-    }
-    sqlite3_reset(q);
-    if (r != SQLITE_DONE) {
-        json_decref(a);
-        *out = NULL;
-        return a == NULL || r == SQLITE_NOMEM ? kf_errorf(err, KF_ENOMEM, "out of memory")
-                                              : sq__error(c, err, "read rows");
-    }
-    *out = a;
-    return KF_OK;
-}
-
-/* The one row of a bound statement (KF_ENOTFOUND: `what` not found);
- * *id (optional) gets column 0 as an integer. */
-static int rp__one(struct sq_conn *c, sqlite3_stmt *q, const char *what, json_t **out,
-                   long long *id, struct kf_err *err)
-{
-    *out = NULL;
-    int r = sqlite3_step(q);
-    int rc = KF_OK;
-    if (r == SQLITE_ROW) {
-        *out = rp__row(q);
-        if (id != NULL)
-            *id = sqlite3_column_int64(q, 0);
-        if (*out == NULL)
-            rc = kf_errorf(err, KF_ENOMEM, "out of memory");
-    } else if (r == SQLITE_DONE) {
-        rc = kf_errorf(err, KF_ENOTFOUND, "%s not found", what);
-    } else {
-        rc = sq__error(c, err, what);
-    }
-    sqlite3_reset(q);
-    return rc;
-}
-
-/* One integer from a bound statement (0 when there is no row). */
-static int rp__int(struct sq_conn *c, sqlite3_stmt *q, long long *v, struct kf_err *err)
-{
-    int r = sqlite3_step(q);
-    *v = r == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? KF_OK : sq__error(c, err, "read");
+    return sq__prepared(c, &c->repo_stmt[id], rstmt_sql[id], err);
 }
 
 /* Run statement id bound to one integer into out[key] (an array). */
@@ -393,7 +256,7 @@ static int rp__child_rows(struct sq_conn *c, enum rstmt id, long long parent, js
         return KF_ESTORE;
     sqlite3_bind_int64(q, 1, parent);
     json_t *rows = NULL;
-    int rc = rp__rows(c, q, &rows, err);
+    int rc = sq__rows(c, q, &rows, err);
     if (rc == KF_OK && json_object_set_new(out, key, rows) != 0)
         rc = kf_errorf(err, KF_ENOMEM, "out of memory");
     return rc;
@@ -413,43 +276,6 @@ static int rp__child_one(struct sq_conn *c, enum rstmt id, long long parent, jso
         json_object_set(out, key, first != NULL ? first : json_null());
     }
     json_decref(tmp);
-    return rc;
-}
-
-/* ---- write transactions ------------------------------------------------- */
-
-static struct sq_conn *rp__write_begin(struct sq_store *s, int *rc, struct kf_err *err)
-{
-    pthread_mutex_lock(&s->write_lock);
-    struct sq_conn *c = sq__borrow(s);
-    sqlite3_stmt *q = rp__stmt(c, RS_BEGIN, err);
-    *rc = q ? rp__done(c, q, "begin", err) : KF_ESTORE;
-    return c;
-}
-
-static int rp__write_end(struct sq_store *s, struct sq_conn *c, int rc, struct kf_err *err)
-{
-    if (rc == KF_OK) {
-        sqlite3_stmt *q = rp__stmt(c, RS_COMMIT, err);
-        rc = q ? rp__done(c, q, "commit", err) : KF_ESTORE;
-    }
-    if (rc != KF_OK)
-        sq__rollback(c);
-    sq__give_back(s, c);
-    pthread_mutex_unlock(&s->write_lock);
-    return rc;
-}
-
-/* rp__write_end for a write that answers with a record: on failure the
- * record is dropped, so a caller never sees half of a rolled-back change. */
-static int rp__write_end_record(struct sq_store *s, struct sq_conn *c, int rc, json_t **out,
-                                struct kf_err *err)
-{
-    rc = rp__write_end(s, c, rc, err);
-    if (rc != KF_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
     return rc;
 }
 
@@ -544,9 +370,9 @@ static int rp__paged(struct sq_conn *c, sqlite3_stmt *list, sqlite3_stmt *count,
 {
     json_t *items = NULL;
     long long total = 0;
-    int rc = rp__rows(c, list, &items, err);
+    int rc = sq__rows(c, list, &items, err);
     if (rc == KF_OK)
-        rc = rp__int(c, count, &total, err);
+        rc = sq__int(c, count, &total, err);
     if (rc == KF_OK) {
         *out = json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)total);
         items = NULL;
@@ -567,7 +393,7 @@ static int rp_product_get(struct kf_store *st, const char *sku, json_t **out, st
     int rc = KF_ESTORE;
     if (q != NULL) {
         sqlite3_bind_text(q, 1, sku, -1, SQLITE_STATIC);
-        rc = rp__one(c, q, "product", out, NULL, err);
+        rc = sq__one(c, q, "product", out, NULL, err);
     }
     sq__give_back(s, c);
     return rc;
@@ -593,15 +419,15 @@ static int rp__product_filter(json_t *query, sqlite3_stmt *q, struct kf_err *err
         rc = kf_errorf(err, KF_EINVAL, "in_stock: expected true or false");
     if (rc != KF_OK)
         return rc;
-    rp__bind_text(q, 1, cat);
-    rp__bind_text(q, 2, brand);
+    sq__bind_text(q, 1, cat);
+    sq__bind_text(q, 2, brand);
     if (has_lo)
         sqlite3_bind_double(q, 3, lo);
     if (has_hi)
         sqlite3_bind_double(q, 4, hi);
     if (json_is_boolean(in_stock))
         sqlite3_bind_int(q, 5, json_is_true(in_stock));
-    rp__bind_text(q, 6, text);
+    sq__bind_text(q, 6, text);
     return KF_OK;
 }
 
@@ -649,7 +475,7 @@ static int rp__order_read(struct sq_conn *c, const char *order_no, json_t **out,
     if (q == NULL)
         return KF_ESTORE;
     sqlite3_bind_text(q, 1, order_no, -1, SQLITE_TRANSIENT);
-    int rc = rp__one(c, q, "order", out, &oid, err);
+    int rc = sq__one(c, q, "order", out, &oid, err);
     if (rc == KF_OK)
         rc = rp__child_rows(c, RS_ORDER_ITEMS, oid, *out, "items", err);
     if (rc == KF_OK)
@@ -694,7 +520,7 @@ static int rp__order_summaries(struct sq_conn *c, long long customer_id, int lim
     rows = json_array();
     while (rows != NULL && n < 500 && (r = sqlite3_step(q)) == SQLITE_ROW) {
         ids[n++] = sqlite3_column_int64(q, 0);
-        json_array_append_new(rows, rp__row(q));
+        json_array_append_new(rows, sq__row(q));
     }
     sqlite3_reset(q);
     int rc = rows != NULL ? KF_OK : kf_errorf(err, KF_ENOMEM, "out of memory");
@@ -746,7 +572,7 @@ static int rp__child_no(struct sq_conn *c, enum rstmt count_id, long long oid, c
     if (q == NULL)
         return KF_ESTORE;
     sqlite3_bind_int64(q, 1, oid);
-    int rc = rp__int(c, q, &n, err);
+    int rc = sq__int(c, q, &n, err);
     const char *digits = strncmp(order_no, "DS", 2) == 0 ? order_no + 2 : order_no;
     snprintf(out, cap, "%s%.32s%02lld", prefix, digits, n + 1);
     return rc;
@@ -766,13 +592,13 @@ static int rp__cancel_refund(struct sq_conn *c, long long oid, const char *order
     sqlite3_bind_double(q, 3, total);
     sqlite3_bind_text(q, 4, "order cancelled", -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 5, now);
-    rc = rp__done(c, q, "insert refund", err);
+    rc = sq__done(c, q, "insert refund", err);
     q = rc == KF_OK ? rp__stmt(c, RS_PAYMENT_SET_STATUS, err) : NULL;
     if (q == NULL)
         return rc != KF_OK ? rc : KF_ESTORE;
     sqlite3_bind_int64(q, 1, oid);
     sqlite3_bind_text(q, 2, "refunding", -1, SQLITE_STATIC);
-    return rp__done(c, q, "update payment", err);
+    return sq__done(c, q, "update payment", err);
 }
 
 /* Apply a checked patch to the order read as cur (row id oid). */
@@ -789,7 +615,7 @@ static int rp__order_apply(struct sq_conn *c, long long oid, json_t *cur, const 
         sqlite3_bind_int64(q, 1, oid);
         sqlite3_bind_text(q, 2, status, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 3, now);
-        rc = rp__done(c, q, "update order", err);
+        rc = sq__done(c, q, "update order", err);
         if (rc == KF_OK && strcmp(status, "cancelled") == 0 &&
             json_is_integer(json_object_get(cur, "paid_at")))
             rc = rp__cancel_refund(c, oid, no, json_number_value(json_object_get(cur, "total")),
@@ -802,7 +628,7 @@ static int rp__order_apply(struct sq_conn *c, long long oid, json_t *cur, const 
         sqlite3_bind_int64(q, 1, oid);
         sqlite3_bind_text(q, 2, address, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 3, now);
-        rc = rp__done(c, q, "update order address", err);
+        rc = sq__done(c, q, "update order address", err);
     }
     return rc;
 }
@@ -822,7 +648,7 @@ static int rp_order_update(struct kf_store *st, const char *order_no, const char
     if (rc != KF_OK)
         return rc;
     struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     json_t *cur = NULL;
     long long oid = 0;
     if (rc == KF_OK)
@@ -836,7 +662,7 @@ static int rp_order_update(struct kf_store *st, const char *order_no, const char
     if (rc == KF_OK)
         rc = rp__order_read(c, order_no, out, NULL, err);
     json_decref(cur);
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 /* req's skus (checked against the order's items), or all of them, as JSON text. */
@@ -862,7 +688,7 @@ static int rp__return_skus(struct sq_conn *c, long long oid, json_t *req, char *
         if (q != NULL) {
             sqlite3_bind_int64(q, 1, oid);
             sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_TRANSIENT);
-            rc = rp__int(c, q, &has, err);
+            rc = sq__int(c, q, &has, err);
             if (rc == KF_OK && !has)
                 rc = kf_errorf(err, KF_EINVAL, "skus[%zu]: '%.64s' is not in the order", i,
                                json_string_value(v));
@@ -901,7 +727,7 @@ static int rp__return_insert(struct sq_conn *c, long long oid, const char *order
     sqlite3_bind_text(q, 4, reason, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 5, skus, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 6, now);
-    rc = rp__done(c, q, "insert return", err);
+    rc = sq__done(c, q, "insert return", err);
     if (rc == KF_OK) {
         *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "rma_no", no, "order_no", order_no,
                          "kind", kind, "reason", reason, "status", "requested", "skus",
@@ -932,7 +758,7 @@ static int rp_return_create(struct kf_store *st, const char *order_no, json_t *r
         return rc;
     json_t *work = json_deep_copy(req); /* rp__return_skus may use it as scratch */
     struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     json_t *cur = NULL;
     long long oid = 0;
     char *skus = NULL;
@@ -949,7 +775,7 @@ static int rp_return_create(struct kf_store *st, const char *order_no, json_t *r
     free(skus);
     json_decref(cur);
     json_decref(work);
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- tickets ------------------------------------------------------------------ */
@@ -980,7 +806,7 @@ static int rp__exists(struct sq_conn *c, enum rstmt id, int is_text, long long n
         sqlite3_bind_text(q, 1, text, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_int64(q, 1, n);
-    int rc = rp__int(c, q, &v, err);
+    int rc = sq__int(c, q, &v, err);
     *yes = v != 0;
     return rc;
 }
@@ -995,9 +821,9 @@ static int rp__history(struct sq_conn *c, long long id, long long at, const char
     sqlite3_bind_int64(q, 2, at);
     sqlite3_bind_text(q, 3, actor, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 4, field, -1, SQLITE_STATIC);
-    rp__bind_text(q, 5, from);
-    rp__bind_text(q, 6, to);
-    return rp__done(c, q, "insert ticket history", err);
+    sq__bind_text(q, 5, from);
+    sq__bind_text(q, 6, to);
+    return sq__done(c, q, "insert ticket history", err);
 }
 
 static int rp__ticket_read(struct sq_conn *c, long long id, json_t **out, struct kf_err *err)
@@ -1006,7 +832,7 @@ static int rp__ticket_read(struct sq_conn *c, long long id, json_t **out, struct
     if (q == NULL)
         return KF_ESTORE;
     sqlite3_bind_int64(q, 1, id);
-    int rc = rp__one(c, q, "ticket", out, NULL, err);
+    int rc = sq__one(c, q, "ticket", out, NULL, err);
     if (rc == KF_OK)
         rc = rp__child_rows(c, RS_TICKET_COMMENTS, id, *out, "comments", err);
     if (rc == KF_OK)
@@ -1081,7 +907,7 @@ static int rp_ticket_create(struct kf_store *st, json_t *fields, const char *act
     if (rc != KF_OK)
         return rc;
     struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     long long now = kf_time_now_ms(), id = 0;
     if (rc == KF_OK)
         rc = rp__ticket_refs(c, &t, err);
@@ -1089,14 +915,14 @@ static int rp_ticket_create(struct kf_store *st, json_t *fields, const char *act
     if (q != NULL) {
         if (t.has_customer)
             sqlite3_bind_int64(q, 1, t.customer_id);
-        rp__bind_text(q, 2, t.conversation_id);
-        rp__bind_text(q, 3, t.subject);
-        rp__bind_text(q, 4, t.description);
-        rp__bind_text(q, 5, t.category);
-        rp__bind_text(q, 6, t.priority);
+        sq__bind_text(q, 2, t.conversation_id);
+        sq__bind_text(q, 3, t.subject);
+        sq__bind_text(q, 4, t.description);
+        sq__bind_text(q, 5, t.category);
+        sq__bind_text(q, 6, t.priority);
         sqlite3_bind_int64(q, 7, now);
         sqlite3_bind_int64(q, 8, now + rp__sla_ms(t.priority));
-        rc = rp__done(c, q, "insert ticket", err);
+        rc = sq__done(c, q, "insert ticket", err);
         id = sqlite3_last_insert_rowid(c->db);
     } else if (rc == KF_OK) {
         rc = KF_ESTORE;
@@ -1105,7 +931,7 @@ static int rp_ticket_create(struct kf_store *st, json_t *fields, const char *act
         rc = rp__history(c, id, now, actor, "status", NULL, "open", err);
     if (rc == KF_OK)
         rc = rp__ticket_read(c, id, out, err);
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 static int rp_ticket_get(struct kf_store *st, long long id, json_t **out, struct kf_err *err)
@@ -1148,12 +974,12 @@ static int rp_ticket_list(struct kf_store *st, json_t *filter, json_t **out, str
     sqlite3_stmt *qs[2] = {rp__stmt(c, RS_TICKET_LIST, err), rp__stmt(c, RS_TICKET_COUNT, err)};
     rc = qs[0] && qs[1] ? KF_OK : KF_ESTORE;
     for (int k = 0; rc == KF_OK && k < 2; k++) {
-        rp__bind_text(qs[k], 1, v[0]);
-        rp__bind_text(qs[k], 2, v[1]);
-        rp__bind_text(qs[k], 3, v[2]);
+        sq__bind_text(qs[k], 1, v[0]);
+        sq__bind_text(qs[k], 2, v[1]);
+        sq__bind_text(qs[k], 3, v[2]);
         if (has_cust)
             sqlite3_bind_int64(qs[k], 4, cust);
-        rp__bind_text(qs[k], 5, v[4]);
+        sq__bind_text(qs[k], 5, v[4]);
     }
     if (rc == KF_OK) {
         sqlite3_bind_int64(qs[0], 6, limit);
@@ -1246,15 +1072,15 @@ static int rp__ticket_write(struct sq_conn *c, long long id, const struct ticket
     if (q == NULL)
         return KF_ESTORE;
     sqlite3_bind_int64(q, 1, id);
-    rp__bind_text(q, 2, t->status);
-    rp__bind_text(q, 3, t->priority);
-    rp__bind_text(q, 4, t->assignee);
-    rp__bind_text(q, 5, t->category);
-    rp__bind_text(q, 6, t->subject);
+    sq__bind_text(q, 2, t->status);
+    sq__bind_text(q, 3, t->priority);
+    sq__bind_text(q, 4, t->assignee);
+    sq__bind_text(q, 5, t->category);
+    sq__bind_text(q, 6, t->subject);
     sqlite3_bind_int64(q, 7, t->due_at);
-    rp__bind_ms(q, 8, t->resolved_at);
+    sq__bind_ms(q, 8, t->resolved_at);
     sqlite3_bind_int64(q, 9, kf_time_now_ms());
-    return rp__done(c, q, "update ticket", err);
+    return sq__done(c, q, "update ticket", err);
 }
 
 static int rp_ticket_update(struct kf_store *st, long long id, json_t *patch, const char *actor,
@@ -1266,7 +1092,7 @@ static int rp_ticket_update(struct kf_store *st, long long id, json_t *patch, co
     if (rc != KF_OK)
         return rc;
     struct sq_store *s = (struct sq_store *)st;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     json_t *cur = NULL;
     struct ticket_now t;
     if (rc == KF_OK)
@@ -1278,7 +1104,7 @@ static int rp_ticket_update(struct kf_store *st, long long id, json_t *patch, co
     if (rc == KF_OK)
         rc = rp__ticket_read(c, id, out, err);
     json_decref(cur);
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 /* Touch the parent (KF_ENOTFOUND if missing), insert the child, read it back. */
@@ -1292,17 +1118,17 @@ static int rp__add_child(struct sq_conn *c, enum rstmt touch, long long parent, 
             return KF_ESTORE;
         sqlite3_bind_int64(q, 1, parent);
         sqlite3_bind_int64(q, 2, kf_time_now_ms());
-        rc = rp__done(c, q, "touch", err);
+        rc = sq__done(c, q, "touch", err);
         if (rc == KF_OK && sqlite3_changes(c->db) == 0)
             return kf_errorf(err, KF_ENOTFOUND, "%s %lld not found", what, parent);
     }
     if (rc == KF_OK)
-        rc = rp__done(c, ins, "insert", err);
+        rc = sq__done(c, ins, "insert", err);
     sqlite3_stmt *q = rc == KF_OK ? rp__stmt(c, get, err) : NULL;
     if (q == NULL)
         return rc != KF_OK ? rc : KF_ESTORE;
     sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(c->db));
-    return rp__one(c, q, what, out, NULL, err);
+    return sq__one(c, q, what, out, NULL, err);
 }
 
 static int rp_ticket_comment_add(struct kf_store *st, long long id, const char *author,
@@ -1310,7 +1136,7 @@ static int rp_ticket_comment_add(struct kf_store *st, long long id, const char *
 {
     struct sq_store *s = (struct sq_store *)st;
     int rc;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     sqlite3_stmt *ins = rc == KF_OK ? rp__stmt(c, RS_COMMENT_INSERT, err) : NULL;
     if (ins != NULL) {
         sqlite3_bind_int64(ins, 1, id);
@@ -1324,7 +1150,7 @@ static int rp_ticket_comment_add(struct kf_store *st, long long id, const char *
     } else if (rc == KF_OK) {
         rc = KF_ESTORE;
     }
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- customers ------------------------------------------------------------------ */
@@ -1344,7 +1170,7 @@ static int rp_customer_get(struct kf_store *st, long long id, json_t **out, stru
     int rc = q ? KF_OK : KF_ESTORE;
     if (rc == KF_OK) {
         sqlite3_bind_int64(q, 1, id);
-        rc = rp__one(c, q, "customer", out, NULL, err);
+        rc = sq__one(c, q, "customer", out, NULL, err);
         if (rc == KF_ENOTFOUND)
             rc = kf_errorf(err, rc, "customer %lld not found", id);
     }
@@ -1386,8 +1212,8 @@ static int rp_customer_list(struct kf_store *st, json_t *filter, json_t **out, s
     sqlite3_stmt *count = list ? rp__stmt(c, RS_CUSTOMER_COUNT, err) : NULL;
     rc = count ? KF_OK : KF_ESTORE;
     if (rc == KF_OK) {
-        rp__bind_text(list, 1, text);
-        rp__bind_text(count, 1, text);
+        sq__bind_text(list, 1, text);
+        sq__bind_text(count, 1, text);
         sqlite3_bind_int64(list, 2, limit);
         sqlite3_bind_int64(list, 3, offset);
         rc = rp__paged(c, list, count, out, err);
@@ -1401,7 +1227,7 @@ static int rp_customer_note_add(struct kf_store *st, long long id, const char *a
 {
     struct sq_store *s = (struct sq_store *)st;
     int rc, yes = 0;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     if (rc == KF_OK)
         rc = rp__exists(c, RS_CUSTOMER_EXISTS, 0, id, NULL, &yes, err);
     if (rc == KF_OK && !yes)
@@ -1416,7 +1242,7 @@ static int rp_customer_note_add(struct kf_store *st, long long id, const char *a
     } else if (rc == KF_OK) {
         rc = KF_ESTORE;
     }
-    return rp__write_end_record(s, c, rc, out, err);
+    return sq__write_end_record(s, c, rc, out, err);
 }
 
 /* ---- the demo seed -------------------------------------------------------------- */
@@ -1426,7 +1252,7 @@ static int rp_seed_count(struct kf_store *st, long long *n, struct kf_err *err)
     struct sq_store *s = (struct sq_store *)st;
     struct sq_conn *c = sq__borrow(s);
     sqlite3_stmt *q = rp__stmt(c, RS_SEED_COUNT, err);
-    int rc = q ? rp__int(c, q, n, err) : KF_ESTORE;
+    int rc = q ? sq__int(c, q, n, err) : KF_ESTORE;
     sq__give_back(s, c);
     return rc;
 }
@@ -1449,16 +1275,16 @@ static int rp__seed_products(struct sq_conn *c, const struct kf_seed_data *d, st
             return text ? KF_ESTORE : kf_errorf(err, KF_ENOMEM, "out of memory");
         }
         sqlite3_bind_text(q, 1, pr->sku, -1, SQLITE_STATIC);
-        rp__bind_text(q, 2, pr->name_zh);
-        rp__bind_text(q, 3, pr->name_en);
-        rp__bind_text(q, 4, pr->category);
-        rp__bind_text(q, 5, pr->brand);
+        sq__bind_text(q, 2, pr->name_zh);
+        sq__bind_text(q, 3, pr->name_en);
+        sq__bind_text(q, 4, pr->category);
+        sq__bind_text(q, 5, pr->brand);
         sqlite3_bind_double(q, 6, pr->price);
         sqlite3_bind_int(q, 7, d->stock[i]);
         sqlite3_bind_text(q, 8, text, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 9, pr->specs_json != NULL ? pr->specs_json : "{}", -1,
                           SQLITE_STATIC);
-        rc = rp__done(c, q, "seed product", err);
+        rc = sq__done(c, q, "seed product", err);
         free(text);
     }
     return rc;
@@ -1474,7 +1300,7 @@ static int rp__seed_customer(struct sq_conn *c, long long web, const struct kf_s
         return KF_ESTORE;
     sqlite3_bind_int64(q, 1, web);
     sqlite3_bind_text(q, 2, sc->external_id, -1, SQLITE_STATIC);
-    int rc = rp__int(c, q, id, err);
+    int rc = sq__int(c, q, id, err);
     int found = *id != 0;
     q = rc == KF_OK ? rp__stmt(c, found ? RS_SEED_UPDATE_CUSTOMER : RS_SEED_INSERT_CUSTOMER, err)
                     : NULL;
@@ -1487,9 +1313,9 @@ static int rp__seed_customer(struct sq_conn *c, long long web, const struct kf_s
     sqlite3_bind_text(q, 4, sc->email, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, sc->phone, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 6, sc->city, -1, SQLITE_STATIC);
-    rp__bind_text(q, 7, sc->birthday[0] ? sc->birthday : NULL);
+    sq__bind_text(q, 7, sc->birthday[0] ? sc->birthday : NULL);
     sqlite3_bind_int64(q, 8, sc->created_at);
-    rc = rp__done(c, q, "seed customer", err);
+    rc = sq__done(c, q, "seed customer", err);
     if (rc != KF_OK || found)
         return rc;
     *id = sqlite3_last_insert_rowid(c->db);
@@ -1500,7 +1326,7 @@ static int rp__seed_customer(struct sq_conn *c, long long web, const struct kf_s
     sqlite3_bind_int64(q, 2, web);
     sqlite3_bind_text(q, 3, sc->external_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 4, sc->created_at);
-    return rp__done(c, q, "seed identity", err);
+    return sq__done(c, q, "seed identity", err);
 }
 
 static int rp__seed_items(struct sq_conn *c, const struct kf_seed_params *p, long long oid,
@@ -1521,7 +1347,7 @@ static int rp__seed_items(struct sq_conn *c, const struct kf_seed_params *p, lon
                           -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 4, o->items[i].qty);
         sqlite3_bind_double(q, 5, o->items[i].price);
-        rc = rp__done(c, q, "seed order item", err);
+        rc = sq__done(c, q, "seed order item", err);
     }
     return rc;
 }
@@ -1539,8 +1365,8 @@ static int rp__seed_pay_ship(struct sq_conn *c, long long oid, const struct kf_s
         sqlite3_bind_text(q, 2, o->carrier, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, o->tracking_no, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 4, o->ship_status, -1, SQLITE_STATIC);
-        rp__bind_ms(q, 5, o->eta);
-        rc = rp__done(c, q, "seed shipment", err);
+        sq__bind_ms(q, 5, o->eta);
+        rc = sq__done(c, q, "seed shipment", err);
         stats->shipments++;
     }
     if (rc == KF_OK && o->pay_method != NULL) {
@@ -1551,8 +1377,8 @@ static int rp__seed_pay_ship(struct sq_conn *c, long long oid, const struct kf_s
         sqlite3_bind_text(q, 2, o->pay_method, -1, SQLITE_STATIC);
         sqlite3_bind_double(q, 3, o->total);
         sqlite3_bind_text(q, 4, o->pay_status, -1, SQLITE_STATIC);
-        rp__bind_ms(q, 5, o->paid_at);
-        rc = rp__done(c, q, "seed payment", err);
+        sq__bind_ms(q, 5, o->paid_at);
+        rc = sq__done(c, q, "seed payment", err);
         stats->payments++;
     }
     return rc;
@@ -1575,8 +1401,8 @@ static int rp__seed_after_sales(struct sq_conn *c, long long oid, const struct k
         sqlite3_bind_text(q, 4, o->refund_status, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 5, o->refund_reason, -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 6, o->refund_at);
-        rp__bind_ms(q, 7, o->refund_done_at);
-        rc = rp__done(c, q, "seed refund", err);
+        sq__bind_ms(q, 7, o->refund_done_at);
+        rc = sq__done(c, q, "seed refund", err);
         stats->refunds++;
     }
     if (rc == KF_OK && o->return_kind != NULL) {
@@ -1591,7 +1417,7 @@ static int rp__seed_after_sales(struct sq_conn *c, long long oid, const struct k
         sqlite3_bind_text(q, 5, o->return_status, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 6, "[]", -1, SQLITE_STATIC);
         sqlite3_bind_int64(q, 7, o->return_at);
-        rc = rp__done(c, q, "seed return", err);
+        rc = sq__done(c, q, "seed return", err);
         stats->returns++;
     }
     return rc;
@@ -1609,12 +1435,12 @@ static int rp__seed_order(struct sq_conn *c, const struct kf_seed_data *d, const
     sqlite3_bind_text(q, 3, o->status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 4, o->created_at);
     sqlite3_bind_int64(q, 5, o->updated_at);
-    rp__bind_ms(q, 6, o->paid_at);
-    rp__bind_ms(q, 7, o->shipped_at);
-    rp__bind_ms(q, 8, o->delivered_at);
+    sq__bind_ms(q, 6, o->paid_at);
+    sq__bind_ms(q, 7, o->shipped_at);
+    sq__bind_ms(q, 8, o->delivered_at);
     sqlite3_bind_double(q, 9, o->total);
     sqlite3_bind_text(q, 10, o->address, -1, SQLITE_STATIC);
-    int rc = rp__done(c, q, "seed order", err);
+    int rc = sq__done(c, q, "seed order", err);
     long long oid = sqlite3_last_insert_rowid(c->db);
     if (rc == KF_OK)
         rc = rp__seed_items(c, d->params, oid, o, err);
@@ -1632,7 +1458,7 @@ static int rp__seed_all(struct sq_conn *c, const struct kf_seed_data *d, long lo
 {
     long long web = 0;
     sqlite3_stmt *q = rp__stmt(c, RS_SEED_CHANNEL, err);
-    int rc = q ? rp__int(c, q, &web, err) : KF_ESTORE;
+    int rc = q ? sq__int(c, q, &web, err) : KF_ESTORE;
     if (rc == KF_OK && web == 0)
         rc = kf_errorf(err, KF_ESTORE, "seed: channel 'web' is missing");
     if (rc == KF_OK)
@@ -1640,7 +1466,7 @@ static int rp__seed_all(struct sq_conn *c, const struct kf_seed_data *d, long lo
     stats->products = rc == KF_OK ? (long long)d->params->nproducts : 0;
     q = rc == KF_OK ? rp__stmt(c, RS_SEED_DELETE_ORDERS, err) : NULL;
     if (q != NULL)
-        rc = rp__done(c, q, "delete demo orders", err);
+        rc = sq__done(c, q, "delete demo orders", err);
     else if (rc == KF_OK)
         rc = KF_ESTORE;
     for (size_t i = 0; rc == KF_OK && i < d->ncustomers; i++)
@@ -1659,10 +1485,10 @@ static int rp_seed_write(struct kf_store *st, const struct kf_seed_data *d,
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     struct sq_store *s = (struct sq_store *)st;
     int rc;
-    struct sq_conn *c = rp__write_begin(s, &rc, err);
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
     if (rc == KF_OK)
         rc = rp__seed_all(c, d, cust, stats, err);
-    rc = rp__write_end(s, c, rc, err);
+    rc = sq__write_end(s, c, rc, err);
     kf_free(cust);
     if (rc != KF_OK) {
         struct kf_seed_stats zero = {0};

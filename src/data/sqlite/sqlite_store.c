@@ -179,6 +179,11 @@ static void sq__conn_close(struct sq_conn *c)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_REPO_STMTS; i++)
         sqlite3_finalize(c->repo_stmt[i]);
+    for (int a = 0; a < SQ__AREAS; a++)
+        for (int i = 0; i < SQ_AREA_STMTS; i++)
+            sqlite3_finalize(c->area_stmt[a][i]);
+    for (int i = 0; i < 2; i++)
+        sqlite3_finalize(c->tx_stmt[i]);
     sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
 }
@@ -985,6 +990,10 @@ int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, s
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     s->super.ops = &sq_ops;
     s->super.repo = &kf_sqlite_repo_ops;
+    s->super.events = &kf_sqlite_events_ops;
+    s->super.mining = &kf_sqlite_mining_ops;
+    s->super.reco = &kf_sqlite_reco_ops;
+    s->super.campaigns = &kf_sqlite_campaign_ops;
     s->params = params;
     s->nconn = params.pool_size > 0 ? params.pool_size : 4;
     s->path = kf_strdup(params.path);
