@@ -106,6 +106,8 @@ int kf_events_ingest(struct kf_store *st, struct kf_event *evs, size_t n, long l
  * the caller keeps them alive while the store is open). Default: the
  * built-in rules. */
 void kf_events_set_rules(struct kf_store *st, const struct kf_profile_rules *rules);
+/* The rules set on the store (NULL: the built-in defaults). */
+const struct kf_profile_rules *kf_events_rules(const struct kf_store *st);
 
 /* Shop orders (not cancelled) and refunds not yet events become events
  * (adding them to profiles); *added (optional) gets the count. */

@@ -45,7 +45,19 @@ static int yaml__push_child(struct yframe *f, struct kf_ynode *child)
     return KF_OK;
 }
 
+static int yaml__close_in(struct kf_arena *a, struct yframe *f);
+
+/* Close a frame: its children move into the arena; the kids buffer is
+ * freed whether or not that worked (the caller has already popped it). */
 static int yaml__close(struct kf_arena *a, struct yframe *f)
+{
+    int rc = yaml__close_in(a, f);
+    kf_free(f->kids);
+    f->kids = NULL;
+    return rc;
+}
+
+static int yaml__close_in(struct kf_arena *a, struct yframe *f)
 {
     struct kf_ynode *node = f->node;
     if (node->type == KF_Y_SEQ) {
@@ -66,8 +78,6 @@ static int yaml__close(struct kf_arena *a, struct yframe *f)
             node->items[i] = f->kids[2 * i + 1];
         }
     }
-    kf_free(f->kids);
-    f->kids = NULL;
     return KF_OK;
 }
 

@@ -3,7 +3,8 @@
  *
  * Lives in the dialog layer because it joins the catalogue (nlp) to the
  * store's seeding (data); the strings it hands kf_repo_seed borrow from the
- * catalogue and the arena, both freed here after the seed.
+ * catalogue and the arena, both freed here after the seed. After the seed
+ * the shop's orders become events and every customer gets a profile.
  */
 #include "kefu/demo.h"
 
@@ -13,7 +14,9 @@
 
 #include "kefu/arena.h"
 #include "kefu/catalogue.h"
+#include "kefu/events.h"
 #include "kefu/mem.h"
+#include "kefu/profile.h"
 
 /* {"storage": "256GB", …, "fits": ["iphone-15-pro", …], "features_zh": ["快充", …],
  *  "features_en": ["fast charging", …]}: the attributes' names travel with the
@@ -48,6 +51,28 @@ static const char *demo__specs(const struct kf_catalogue *cat,
     return copy;
 }
 
+/* The seeded orders become events and every customer gets a profile,
+ * under the bot's profiles.yaml (the built-in rules when it has none). */
+static int demo__profiles(struct kf_store *st, const char *bot_dir, long long now_ms,
+                          struct kf_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/profiles.yaml", bot_dir);
+    struct kf_profile_rules *rules = NULL;
+    int rc = kf_profile_rules_load(path, &rules, err);
+    if (rc == KF_ENOTFOUND)
+        rc = KF_OK;
+    if (rc != KF_OK)
+        return rc;
+    const struct kf_profile_rules *before = kf_events_rules(st);
+    if (rules != NULL)
+        kf_events_set_rules(st, rules);
+    rc = kf_profiles_rebuild(st, now_ms, NULL, NULL, NULL, err);
+    kf_events_set_rules(st, before);
+    kf_profile_rules_free(rules);
+    return rc;
+}
+
 int kf_demo_seed(struct kf_store *st, const char *bot_dir, struct kf_seed_params params,
                  struct kf_seed_stats *stats, struct kf_err *err)
 {
@@ -79,6 +104,8 @@ int kf_demo_seed(struct kf_store *st, const char *bot_dir, struct kf_seed_params
         params.nproducts = n;
         rc = kf_repo_seed(st, &params, stats, err);
     }
+    if (rc == KF_OK && !stats->skipped)
+        rc = demo__profiles(st, bot_dir, params.now_ms, err);
     kf_arena_free(a);
     kf_free(prods);
     kf_catalogue_free(cat);

@@ -108,8 +108,8 @@ extern const struct kf_campaign_ops kf_sqlite_campaign_ops;
 /* sqlite_events.c: inside an open write transaction on c, record the
  * interaction event of a committed customer message (a conversation turn)
  * and fold it into the customer's profile. */
-int sq__events_turn(struct sq_store *s, struct sq_conn *c, long long customer_id,
-                    const char *channel, long long message_id, long long at,
-                    const char *intent, const char *sentiment, struct kf_err *err);
+int sq__events_turn(struct sq_store *s, struct sq_conn *c, const char *conversation_id,
+                    long long message_id, long long at, const char *intent,
+                    const char *sentiment, struct kf_err *err);
 
 #endif

@@ -23,6 +23,9 @@
  *  - The conversation's dialog state (dialog_states, one JSON row per
  *    conversation) and the turn's record (dialog_turns) are written there
  *    too (migration 3), so the state always matches the committed messages.
+ *  - A customer's message also becomes an interaction event (type
+ *    message) folded into their profile, in the same SAVEPOINT
+ *    (sqlite_events.c, migration 4).
  *  - The pool and write lock are shared with sqlite_repo.c (sqlite_int.h).
  */
 #include <errno.h>
@@ -587,8 +590,8 @@ static int sq__insert_record(struct sq_conn *c, const char *conv, long long mess
 }
 
 /* Apply one turn inside the open transaction on c. */
-static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long now,
-                          struct kf_err *err)
+static int sq__apply_turn(struct sq_store *s, struct sq_conn *c, struct kf_turn_write *t,
+                          long long now, struct kf_err *err)
 {
     /* touch the conversation first: an unknown id is ENOTFOUND, not a
      * foreign-key failure of the message insert */
@@ -634,6 +637,10 @@ static int sq__apply_turn(struct sq_conn *c, struct kf_turn_write *t, long long 
         rc = sq__upsert_state(c, t->conversation_id, t->dialog_state, now, err);
     if (rc == KF_OK && t->record != NULL)
         rc = sq__insert_record(c, t->conversation_id, t->msgs[0].id, t->record, now, err);
+    /* a customer's message is an interaction event of their profile (D1) */
+    if (rc == KF_OK && t->record != NULL && t->n > 0 && strcmp(t->msgs[0].role, "customer") == 0)
+        rc = sq__events_turn(s, c, t->conversation_id, t->msgs[0].id, t->msgs[0].created_at,
+                             t->record->intent, t->record->sentiment, err);
     return rc;
 }
 
@@ -661,7 +668,7 @@ static void sq__run_batch(struct sq_store *s, struct commit_req *batch)
             r->rc = KF_ESTORE;
             continue;
         }
-        r->rc = sq__apply_turn(c, r->t, now, r->err);
+        r->rc = sq__apply_turn(s, c, r->t, now, r->err);
         if (r->rc == KF_OK) {
             if (sq__simple(c, ST_RELEASE, r->err) != KF_OK)
                 r->rc = KF_ESTORE;
