@@ -377,7 +377,24 @@
       box.append(chips);
     }
     if (str(p.reasons)) box.append(el('p', 'product-reasons', str(p.reasons)));
+    if (Number.isInteger(p.rec_id) && p.rec_id > 0) trackClick(box, p.rec_id);
     return box;
+  }
+
+  // A recommended product (one with the recommendation log's rec_id) reports its first click, so the shop's
+  // recommendation report counts it (POST /api/v1/recommendations/{id}/click, docs/api.md).
+  function trackClick(box, recId) {
+    box.dataset.recId = String(recId);
+    box.classList.add('card-clickable');
+    box.tabIndex = 0;
+    box.setAttribute('role', 'button');
+    const report = () => {
+      if (box.classList.contains('clicked')) return;
+      box.classList.add('clicked');
+      api('POST', `/recommendations/${recId}/click`, {}).catch(() => box.classList.remove('clicked'));
+    };
+    box.addEventListener('click', report);
+    box.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') report(); });
   }
 
   function productsCard(c) {

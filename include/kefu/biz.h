@@ -35,6 +35,7 @@
 #include "kefu/connector.h"
 #include "kefu/err.h"
 #include "kefu/log.h"
+#include "kefu/store.h"
 
 struct kf_biz;
 
@@ -44,6 +45,10 @@ struct kf_biz_params {
     struct kf_connector *customers;
     int return_window_days;         /* default 30 */
     struct kf_log *log;             /* borrowed; may be NULL */
+    /* kefu's own store, for the customer data modules (recommendations:
+     * profiles, association rules, the recommendation log). Borrowed; NULL:
+     * recommendations are not logged and cross-sell is off. */
+    struct kf_store *store;
 };
 
 struct kf_biz_params kf_biz_default_params(void);
@@ -99,5 +104,6 @@ const char *kf_biz_customer_ref(json_t *customer);
 struct kf_connector *kf_biz_connector(const struct kf_biz *b, const char *backend);
 int kf_biz_return_window_days(const struct kf_biz *b);
 struct kf_log *kf_biz_log(const struct kf_biz *b);
+struct kf_store *kf_biz_store(const struct kf_biz *b); /* NULL when none */
 
 #endif

@@ -30,6 +30,7 @@
 #include "kefu/arena.h"
 #include "kefu/biz.h"
 #include "kefu/bot.h"
+#include "kefu/catalogue.h"
 #include "kefu/err.h"
 #include "kefu/flow.h"
 #include "kefu/nlu.h"
@@ -45,7 +46,8 @@ struct kf_quick_reply {
 struct kf_reply {
     const char *text;
     /* faq | not_sure | fallback | handoff | greeting | smalltalk | ask |
-     * confirm | action | cancelled | clarify | invalid */
+     * confirm | action | cancelled | clarify | invalid | ack | offer
+     * (the cross-sell question, policy.c) */
     const char *kind;
     const char *faq_id; /* NULL unless kind is faq */
     double confidence;  /* retrieval confidence, or 1 for rule decisions */
@@ -95,6 +97,9 @@ struct kf_dialog_input {
     const char *raw_text;
     size_t raw_len;
     const struct kf_dialog_secrets *secrets;
+    /* The bot's catalogue, for category names in texts (cross-sell); NULL:
+     * category ids are shown. */
+    const struct kf_catalogue *catalogue;
 };
 
 /* One customer message → replies and the new state. */

@@ -73,6 +73,7 @@ const char *kf_biz_customer_ref(json_t *customer)
 
 int kf_biz_return_window_days(const struct kf_biz *b) { return b->p.return_window_days; }
 struct kf_log *kf_biz_log(const struct kf_biz *b) { return b->p.log; }
+struct kf_store *kf_biz_store(const struct kf_biz *b) { return b->p.store; }
 
 const struct kf_biz_action *kf_biz_find(const char *name)
 {

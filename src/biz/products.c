@@ -13,12 +13,21 @@
  * (a customer who names a budget wants the most product it buys), each with
  * its reasons. "about 3000" allows 15% above the amount; "at least" is a
  * floor. Outcome "empty" when nothing matches.
+ *
+ * The customer's profile (reco.h kf_reco_taste, issue 6) only breaks ties
+ * and stands in for a budget not given: preferred categories first among
+ * equals, then the price nearest what the customer usually pays. Every
+ * pick shown is logged (reco_log.h, strategy elicitation; source profile
+ * when the profile changed the three shown, else popular) and its card
+ * carries the log id as rec_id, so the widget can report the click.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "biz_int.h"
+#include "kefu/reco.h"
+#include "kefu/reco_log.h"
 
 #define PRODUCTS_SHOWN 3
 
@@ -273,6 +282,8 @@ struct prod_pick {
     int matched;
     double price;
     double rank; /* higher first: the price under a ceiling, minus it above a floor */
+    int preferred; /* the profile: one of the customer's preferred categories */
+    double near;   /* the profile: minus the distance to the customer's usual price */
 };
 
 static int rec__cmp(const void *x, const void *y)
@@ -280,7 +291,81 @@ static int rec__cmp(const void *x, const void *y)
     const struct prod_pick *a = x, *b = y;
     if (a->matched != b->matched)
         return b->matched - a->matched;
-    return a->rank > b->rank ? -1 : a->rank < b->rank ? 1 : 0;
+    if (a->preferred != b->preferred)
+        return b->preferred - a->preferred;
+    if (a->rank != b->rank)
+        return a->rank > b->rank ? -1 : 1;
+    if (a->near != b->near)
+        return a->near > b->near ? -1 : 1;
+    return strcmp(prod__str(a->p, "sku"), prod__str(b->p, "sku"));
+}
+
+/* The customer's taste applied to the picks; 1 when it changed the ones
+ * shown (the source logged is then "profile"). No budget: the price they
+ * usually pay stands in for one. */
+static int rec__taste(const struct kf_biz_ctx *ctx, struct prod_pick *picks, size_t n,
+                      int budget)
+{
+    struct kf_store *st = kf_biz_store(ctx->biz);
+    struct kf_reco_taste t;
+    struct kf_err err = {0};
+    if (st == NULL || ctx->customer_id <= 0 || n < 2)
+        return 0;
+    if (kf_reco_taste(st, ctx->customer_id, ctx->now_ms, &t, &err) != KF_OK) {
+        KF_DEBUG(kf_biz_log(ctx->biz), "products", "no taste for customer %lld: %s",
+                 ctx->customer_id, err.msg);
+        return 0;
+    }
+    if (!t.known)
+        return 0;
+    const char *before[PRODUCTS_SHOWN] = {0};
+    for (size_t i = 0; i < n && i < PRODUCTS_SHOWN; i++)
+        before[i] = prod__str(picks[i].p, "sku");
+    for (size_t i = 0; i < n; i++) {
+        const char *cat = prod__str(picks[i].p, "category");
+        for (size_t k = 0; k < t.ncategories; k++)
+            picks[i].preferred |= strcmp(t.categories[k], cat) == 0;
+        if (t.avg_price > 0) {
+            double d = picks[i].price - t.avg_price;
+            picks[i].near = -(d < 0 ? -d : d);
+            if (!budget)
+                picks[i].rank = picks[i].near;
+        }
+    }
+    qsort(picks, n, sizeof *picks, rec__cmp);
+    for (size_t i = 0; i < n && i < PRODUCTS_SHOWN; i++)
+        if (strcmp(before[i], prod__str(picks[i].p, "sku")) != 0)
+            return 1;
+    return 0;
+}
+
+/* Log the picks shown (strategy elicitation); each card gets its rec_id.
+ * A failure is logged and the customer still gets the picks. */
+static void rec__log(const struct kf_biz_ctx *ctx, json_t *cards, json_t *reasons, int shaped)
+{
+    struct kf_store *st = kf_biz_store(ctx->biz);
+    size_t n = json_array_size(cards);
+    if (st == NULL || n == 0)
+        return;
+    struct kf_reco_entry e[PRODUCTS_SHOWN];
+    long long ids[PRODUCTS_SHOWN];
+    if (n > PRODUCTS_SHOWN)
+        n = PRODUCTS_SHOWN;
+    for (size_t i = 0; i < n; i++)
+        e[i] = (struct kf_reco_entry){.customer_id = ctx->customer_id,
+                                      .conversation_id = ctx->conversation_id,
+                                      .sku = prod__str(json_array_get(cards, i), "sku"),
+                                      .source = shaped ? "profile" : "popular",
+                                      .strategy = "elicitation",
+                                      .reason = json_string_value(json_array_get(reasons, i)),
+                                      .at = ctx->now_ms};
+    struct kf_err err = {0};
+    if (kf_reco_log(st, e, n, ids, &err) != KF_OK) {
+        KF_WARN(kf_biz_log(ctx->biz), "products", "recommendation log: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(json_array_get(cards, i), "rec_id", json_integer(ids[i]));
 }
 
 /* Reads the budget entity value ({"amount":3000,"comparator":"le"}) into a
@@ -361,8 +446,9 @@ static int product_recommend(const struct kf_biz_ctx *ctx, json_t *args, json_t 
     }
     if (n > 1)
         qsort(picks, n, sizeof *picks, rec__cmp);
+    int shaped = rec__taste(ctx, picks, n, hi > 0 || lo > 0);
 
-    json_t *out = json_array(), *cards = json_array();
+    json_t *out = json_array(), *cards = json_array(), *logged = json_array();
     char list_text[2048] = "";
     size_t used = 0;
     /* nothing has what was asked for: say so before the nearest picks */
@@ -404,6 +490,7 @@ static int product_recommend(const struct kf_biz_ctx *ctx, json_t *args, json_t 
         json_t *card = prod__card(ctx, p);
         json_object_set_new(card, "reasons", json_string(reasons));
         json_array_append_new(cards, card);
+        json_array_append_new(logged, json_string(reasons));
         json_array_append_new(out, json_string(prod__str(p, "sku")));
         int w = snprintf(list_text + used, sizeof list_text - used,
                          zh ? "%s%zu. %s ¥%s(%s)" : "%s%zu. %s ¥%s (%s)", used ? "\n" : "",
@@ -413,6 +500,8 @@ static int product_recommend(const struct kf_biz_ctx *ctx, json_t *args, json_t 
     }
     json_decref(features);
     free(picks);
+    rec__log(ctx, cards, logged, shaped);
+    json_decref(logged);
     json_object_set_new(result, "skus", out);
     json_object_set_new(result, "list_text", json_string(list_text));
     json_object_set_new(result, "card", json_pack("{s:s,s:o}", "type", "products", "items", cards));

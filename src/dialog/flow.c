@@ -189,10 +189,64 @@ static int ld__int(struct loader *ld, const struct kf_ynode *map, const char *ke
 
 /* --- dialog.yaml ------------------------------------------------------ */
 
+/* cross_sell: {enabled, action, accept, flows, never_after, offer, accepted,
+ * declined, yes_button, no_button} (docs/bot-format.md "Cross-sell"). */
+static int ld__cross_sell(struct loader *ld, const struct kf_ynode *n)
+{
+    static const char *const keys[] = {"enabled", "action", "accept", "flows", "never_after",
+                                       "offer", "accepted", "declined", "yes_button",
+                                       "no_button", NULL};
+    struct flow_cross_sell *x = &ld->f->cross_sell;
+    int rc = ld__keys(ld, n, "cross_sell", keys);
+    if (rc != KF_OK)
+        return rc;
+    x->line = n->line;
+    x->enabled = 1;
+    if ((rc = ld__bool(ld, kf_ynode_get(n, "enabled"), "cross_sell.enabled", &x->enabled)) !=
+            KF_OK ||
+        (rc = ld__scalar(ld, kf_ynode_get(n, "action"), "cross_sell.action", &x->action)) !=
+            KF_OK ||
+        (rc = ld__scalar(ld, kf_ynode_get(n, "accept"), "cross_sell.accept", &x->accept)) !=
+            KF_OK ||
+        (rc = ld__list(ld, kf_ynode_get(n, "flows"), "cross_sell.flows", &x->flows,
+                       &x->nflows)) != KF_OK ||
+        (rc = ld__list(ld, kf_ynode_get(n, "never_after"), "cross_sell.never_after",
+                       &x->never_after, &x->nnever_after)) != KF_OK ||
+        (rc = ld__text(ld, kf_ynode_get(n, "offer"), "cross_sell.offer", NULL, &x->offer)) !=
+            KF_OK ||
+        (rc = ld__text(ld, kf_ynode_get(n, "accepted"), "cross_sell.accepted", NULL,
+                       &x->accepted)) != KF_OK ||
+        (rc = ld__text(ld, kf_ynode_get(n, "declined"), "cross_sell.declined", NULL,
+                       &x->declined)) != KF_OK ||
+        (rc = ld__text(ld, kf_ynode_get(n, "yes_button"), "cross_sell.yes_button", NULL,
+                       &x->yes_button)) != KF_OK ||
+        (rc = ld__text(ld, kf_ynode_get(n, "no_button"), "cross_sell.no_button", NULL,
+                       &x->no_button)) != KF_OK)
+        return rc;
+    if (x->nflows == 0)
+        return ld__err(ld, n, "cross_sell.flows: list the flows that may offer%s%s", "", "");
+    return KF_OK;
+}
+
+/* Flows named by cross_sell must exist (checked once every file is read). */
+static int ld__cross_sell_check(struct kf_flows *f, const char *path, struct kf_err *err)
+{
+    const struct flow_cross_sell *x = &f->cross_sell;
+    for (size_t k = 0; k < 2; k++) {
+        const char *const *list = k ? x->never_after : x->flows;
+        size_t n = k ? x->nnever_after : x->nflows;
+        for (size_t i = 0; i < n; i++)
+            if (flow__by_id(f, list[i]) == NULL)
+                return kf_errorf(err, KF_ECONFIG, "%s:%d: cross_sell.%s: no flow '%s'", path,
+                                 x->line, k ? "never_after" : "flows", list[i]);
+    }
+    return KF_OK;
+}
+
 static int ld__dialog(struct loader *ld, const struct kf_ynode *root)
 {
     static const char *const keys[] = {"settings", "phrases", "smalltalk", "intent_labels",
-                                       "messages", NULL};
+                                       "messages", "cross_sell", NULL};
     int rc = ld__keys(ld, root, "dialog.yaml", keys);
     if (rc != KF_OK)
         return rc;
@@ -233,6 +287,9 @@ static int ld__dialog(struct loader *ld, const struct kf_ynode *root)
                               &f->question)) != KF_OK)
             return rc;
     }
+    const struct kf_ynode *xs = kf_ynode_get(root, "cross_sell");
+    if (xs != NULL && (rc = ld__cross_sell(ld, xs)) != KF_OK)
+        return rc;
     const char *const sect[] = {"smalltalk", "intent_labels", "messages"};
     for (int k = 0; k < 3; k++) {
         const struct kf_ynode *m = kf_ynode_get(root, sect[k]);
@@ -655,6 +712,10 @@ int kf_flows_load(const char *dir, const char *const *langs, size_t nlangs,
             rc = ld__file(f, fp, 0, &cap, err);
         }
     }
+    if (rc == KF_OK) {
+        snprintf(path, sizeof path, "%s/dialog.yaml", dir);
+        rc = ld__cross_sell_check(f, path, err);
+    }
     if (rc != KF_OK) {
         kf_flows_free(f);
         return rc;
@@ -696,6 +757,22 @@ int kf_flows_each_action(const struct kf_flows *f,
                     return rc;
             }
     }
+    const struct flow_cross_sell *x = f != NULL ? &f->cross_sell : NULL;
+    if (x != NULL && x->action != NULL) { /* dialog.yaml's cross_sell calls two */
+        int rc = fn(ud, "cross_sell", x->action, "dialog.yaml", x->line);
+        if (rc == 0)
+            rc = fn(ud, "cross_sell", x->accept, "dialog.yaml", x->line);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int flow__listed(const char *const *list, size_t n, const char *id)
+{
+    for (size_t i = 0; id != NULL && i < n; i++)
+        if (strcmp(list[i], id) == 0)
+            return 1;
     return 0;
 }
 

@@ -109,6 +109,20 @@ struct flow {
     int resolves;          /* 1: finishing it counts as resolved (default) */
 };
 
+/* dialog.yaml `cross_sell` (issue 6): one add-on offered after a resolved
+ * problem, at most once per conversation (policy.c "Cross-sell"). */
+struct flow_cross_sell {
+    int enabled;
+    const char *action;        /* picks the add-on: reco.cross_sell */
+    const char *accept;        /* the customer said yes: reco.accept */
+    const char **flows;        /* flows whose resolved end may offer */
+    size_t nflows;
+    const char **never_after;  /* flows that rule it out for the whole conversation */
+    size_t nnever_after;
+    int line;                  /* of the section in dialog.yaml, for errors */
+    struct flow_text offer, accepted, declined, yes_button, no_button;
+};
+
 struct kf_flows {
     struct kf_arena *arena;
     const char *langs[FLOW_MAX_LANGS];
@@ -131,6 +145,7 @@ struct kf_flows {
     double smalltalk_threshold;
     int max_attempts;        /* invalid answers to one question before a human */
     int max_fallbacks;       /* not-understood messages in a row before a human */
+    struct flow_cross_sell cross_sell;
 };
 
 const struct flow *flow__by_intent(const struct kf_flows *f, const char *intent);
@@ -140,6 +155,8 @@ const struct flow_slot *flow__slot(const struct flow *fl, const char *name);
 const char *flow__message(const struct kf_flows *f, const char *key, size_t lang);
 const char *flow__smalltalk(const struct kf_flows *f, const char *intent, size_t lang);
 const char *flow__label(const struct kf_flows *f, const char *intent, size_t lang);
+/* 1 when id is among list[0..n). */
+int flow__listed(const char *const *list, size_t n, const char *id);
 /* The text in language li, else the first language's. */
 const char *flow__text(const struct flow_text *t, size_t li);
 

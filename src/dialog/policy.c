@@ -22,6 +22,10 @@
  *   context          outside flows too: order_id, product … mentioned last
  *   fails            not-understood messages in a row
  *   clarify          [intent, intent] offered in a clarification question
+ *   xs_done          cross-sell is over for this conversation: "offered",
+ *                    "negative", "complaint" or "handoff" (kept across flows)
+ *   xs_offer         {rec_id, sku}: the offer the last reply made, awaiting
+ *                    yes or no (one turn only)
  *
  * States and transitions (one message = one transition):
  *
@@ -71,6 +75,20 @@
  * the FAQ if phrased as a question it answers well, "which one?" if the top
  * two are close (the message's entities break the tie), else the flow; small
  * talk; an entity that starts a flow; the FAQ stage (max_fallbacks: handoff).
+ *
+ * Cross-sell (issue 6; dialog.yaml `cross_sell`, docs/bot-format.md). After
+ * the rules above, a turn whose flow ended resolved with an ok result, in a
+ * flow the bot lists, may add ONE offer: the `action` (reco.cross_sell) gets
+ * the ended flow's slots (order_id, product) and picks an add-on by the
+ * association rules; the offer names its category and carries yes/no
+ * buttons. Never twice in a conversation, and never once the conversation
+ * had a never_after flow (a complaint), a negative or angry customer
+ * message, or a handoff: each sets xs_done for good (pol__xs_after). The
+ * next message answers the offer before anything else (pol__xs_answer):
+ * yes → the `accept` action records the click and the product card is
+ * shown; no → a short acknowledgement; anything else drops the offer and
+ * the turn runs as if there had been none. The offer's failures never fail
+ * a turn: without a store, rules or a product there is simply no offer.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -92,6 +110,11 @@ struct pol {
     const char *intent;
     double conf;
     double faq; /* the message's best FAQ confidence; < 0 until asked (pol__faq_confidence) */
+    /* the flow that ended resolved this turn, with its slots and whether its
+     * last result was ok (pol__end): what a cross-sell offer is about */
+    const struct flow *ended;
+    json_t *ended_slots;
+    int ended_ok;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -319,6 +342,12 @@ static void pol__end(struct pol *p, const struct flow *fl, const char *outcome)
 {
     /* what the flow learnt stays as context for the next one */
     json_t *slots = json_object_get(p->st, "slots");
+    if (fl != NULL && outcome != NULL && strcmp(outcome, "resolved") == 0 && p->ended == NULL) {
+        const char *o = pol__str(json_object_get(p->st, "result"), "outcome");
+        p->ended = fl;
+        p->ended_ok = o == NULL || strcmp(o, "ok") == 0;
+        p->ended_slots = json_is_object(slots) ? json_deep_copy(slots) : json_object();
+    }
     json_t *ctx = pol__obj(p->st, "context");
     for (size_t i = 0; fl != NULL && i < fl->nslots; i++) {
         const struct flow_slot *s = &fl->slots[i];
@@ -1230,7 +1259,7 @@ static int pol__idle(struct pol *p)
     return pol__faq(p, NULL);
 }
 
-/* ---- entry --------------------------------------------------------------- */
+/* ---- cross-sell (design notes: "Cross-sell") ------------------------------ */
 
 static int pol__wants_human(struct pol *p)
 {
@@ -1238,6 +1267,140 @@ static int pol__wants_human(struct pol *p)
         return 1;
     return p->intent != NULL && strcmp(p->intent, "ask_human") == 0 && p->conf >= 0.5;
 }
+
+/* The message is exactly a button's label ("好的", "No"). */
+static int pol__is_label(struct pol *p, const struct flow_text *t)
+{
+    const char *label = flow__text(t, p->li);
+    size_t n = p->in->len;
+    while (n > 0 && isspace((unsigned char)p->in->text[n - 1]))
+        n--;
+    return label != NULL && strlen(label) == n && strncasecmp(label, p->in->text, n) == 0;
+}
+
+/* Call a cross-sell action; its failure is logged away, never the turn's,
+ * and the turn's recorded action stays the flow's. NULL unless outcome ok. */
+static json_t *pol__xs_call(struct pol *p, const char *action, json_t *args)
+{
+    struct kf_err e2 = {0};
+    struct kf_err *keep = p->err;
+    const char *keep_action = p->out->action;
+    json_t *res = NULL;
+    p->err = &e2;
+    if (p->in->biz != NULL) {
+        struct kf_biz_ctx ctx = *p->in->biz;
+        ctx.lang = p->in->lang;
+        ctx.text = p->in->text;
+        if (kf_biz_call(&ctx, action, args, &res, &e2) != KF_OK)
+            res = NULL;
+    }
+    p->err = keep;
+    p->out->action = keep_action;
+    const char *o = pol__str(res, "outcome");
+    if (o == NULL || strcmp(o, "ok") != 0) {
+        json_decref(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* A template over an action's result ({name}, {price}, {category_name} …). */
+static const char *pol__xs_render(struct pol *p, const struct flow_text *t, json_t *res)
+{
+    json_t *keep = json_incref(json_object_get(p->st, "result"));
+    json_object_set(p->st, "result", res);
+    const char *text = pol__render(p, NULL, flow__text(t, p->li));
+    if (keep != NULL)
+        json_object_set_new(p->st, "result", keep);
+    else
+        json_object_del(p->st, "result");
+    return text;
+}
+
+/* A message answering the pending offer: yes → the card, no → an
+ * acknowledgement (1: the turn is done); anything else drops it (0). */
+static int pol__xs_answer(struct pol *p)
+{
+    const struct flow_cross_sell *x = &p->f->cross_sell;
+    json_t *offer = json_incref(json_object_get(p->st, "xs_offer"));
+    if (offer == NULL)
+        return 0;
+    json_object_del(p->st, "xs_offer");
+    int done = 0;
+    if (x->enabled && json_is_object(offer) && pol__str(p->st, "flow") == NULL &&
+        !pol__wants_human(p)) {
+        if (pol__is_label(p, &x->yes_button) || pol__yes(p)) {
+            json_t *args = json_pack("{s:O}", "rec_id", json_object_get(offer, "rec_id"));
+            json_t *res = args != NULL ? pol__xs_call(p, x->accept, args) : NULL;
+            json_decref(args);
+            struct kf_reply *r =
+                pol__say(p, res != NULL ? "action" : "ack",
+                         res != NULL ? pol__xs_render(p, &x->accepted, res)
+                                     : flow__text(&x->declined, p->li));
+            if (r != NULL && res != NULL) {
+                r->action = x->accept;
+                r->outcome = "ok";
+                r->card_json = pol__dump(p, json_object_get(res, "card"));
+                p->out->action = x->accept;
+            }
+            json_decref(res);
+            done = 1;
+        } else if (pol__is_label(p, &x->no_button) || pol__no(p) ||
+                   pol__phrases_in(p, &p->f->cancel, 1)) {
+            pol__say(p, "ack", flow__text(&x->declined, p->li));
+            done = 1;
+        }
+        if (done)
+            p->out->outcome = "resolved";
+    }
+    json_decref(offer);
+    return done;
+}
+
+/* After the turn: what rules cross-sell out for good, then maybe the offer. */
+static void pol__xs_after(struct pol *p)
+{
+    const struct flow_cross_sell *x = &p->f->cross_sell;
+    const struct kf_nlu_result *nlu = p->in->nlu;
+    const char *blocked = NULL;
+    if (flow__listed(x->never_after, x->nnever_after, p->out->flow) ||
+        flow__listed(x->never_after, x->nnever_after, pol__str(p->st, "flow")))
+        blocked = "complaint";
+    else if (nlu != NULL && (nlu->angry || (nlu->sentiment != NULL &&
+                                            strcmp(nlu->sentiment, "negative") == 0)))
+        blocked = "negative";
+    else if (p->out->handoff)
+        blocked = "handoff";
+    if (blocked != NULL && pol__str(p->st, "xs_done") == NULL)
+        json_object_set_new(p->st, "xs_done", json_string(blocked));
+    if (!x->enabled || x->action == NULL || pol__str(p->st, "xs_done") != NULL ||
+        p->ended == NULL || !p->ended_ok || !flow__listed(x->flows, x->nflows, p->ended->id) ||
+        p->out->outcome == NULL || strcmp(p->out->outcome, "resolved") != 0 ||
+        pol__str(p->st, "flow") != NULL || p->out->n >= KF_DIALOG_MAX_REPLIES)
+        return;
+    json_t *res = pol__xs_call(p, x->action, p->ended_slots);
+    json_t *id = json_object_get(res, "rec_id");
+    if (res == NULL || !json_is_integer(id)) {
+        json_decref(res);
+        return;
+    }
+    const char *cat = pol__str(res, "category");
+    const char *shown = cat != NULL && p->in->catalogue != NULL
+                            ? kf_catalogue_name(p->in->catalogue, KF_CAT_CATEGORY, cat, p->in->lang)
+                            : NULL;
+    json_object_set_new(res, "category_name", json_string(shown ? shown : cat ? cat : ""));
+    struct kf_reply *r = pol__say(p, "offer", pol__xs_render(p, &x->offer, res));
+    if (r != NULL) {
+        pol__qr(r, flow__text(&x->yes_button, p->li));
+        pol__qr(r, flow__text(&x->no_button, p->li));
+        json_object_set_new(p->st, "xs_offer", json_pack("{s:O,s:O}", "rec_id", id, "sku",
+                                                         json_object_get(res, "sku")));
+        json_object_set_new(p->st, "xs_done", json_string("offered"));
+    }
+    json_decref(res);
+}
+
+/* ---- entry --------------------------------------------------------------- */
 
 int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
                    struct kf_dialog_result *out, struct kf_err *err)
@@ -1272,7 +1435,9 @@ int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
     const struct flow *fl = running != NULL ? flow__by_id(p.f, running) : NULL;
     if (running != NULL && fl == NULL) /* the bot changed under a conversation */
         pol__end(&p, NULL, NULL);
-    if (pol__wants_human(&p)) {
+    if (pol__xs_answer(&p)) {
+        /* the offer's yes or no was the whole message */
+    } else if (pol__wants_human(&p)) {
         pol__end(&p, fl, NULL);
         pol__handoff(&p, "customer_request", NULL);
     } else if (fl != NULL) {
@@ -1280,6 +1445,9 @@ int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
     } else {
         rc = pol__idle(&p);
     }
+    if (rc == KF_OK)
+        pol__xs_after(&p);
+    json_decref(p.ended_slots);
     /* remember what the customer mentioned, for "that order" next time */
     for (size_t i = 0; rc == KF_OK && in->nlu != NULL && i < in->nlu->nentities; i++) {
         const struct kf_entity *e = &in->nlu->entities[i];

@@ -272,6 +272,19 @@ test('zh as demo-customer-1: order card, product recommendations, quick replies 
     }
     await shot(page, 'chat-card-products.png');
 
+    // A recommended product reports its first click to the recommendation log (the report counts it once).
+    const report = async () => (await (await fetch(`${BASE}/api/v1/reports/recommendations`)).json()).total;
+    const before = await report();
+    const first = items.nth(0);
+    assert.match(await first.getAttribute('data-rec-id'), /^[1-9]\d*$/);
+    await first.click();
+    await page.locator('.card[data-card="products"] .card[data-card="product"].clicked').waitFor();
+    await first.click(); // a second click is not a second report
+    for (let i = 0; i < 50 && (await report()).clicks === before.clicks; i++) await page.waitForTimeout(100);
+    const after = await report();
+    assert.equal(after.clicks, before.clicks + 1);
+    assert.equal(after.impressions, before.impressions);
+
     // Cards are kept with the history and come back after a reload.
     await settle(page);
     await page.reload();

@@ -30,6 +30,15 @@
  *   = turn FIELD VALUE | -   the turn's stored record (dialog_turns): intent,
  *                            flow, action, outcome (resolved, handed_off,
  *                            abandoned, in_progress, fallback)
+ *
+ * Cross-sell (issue 6):
+ *   rules: mined             the file runs on a second store whose demo shop
+ *                            has mined category rules (kf_rules_mine_store),
+ *                            so the bot's cross-sell offers something; every
+ *                            other file runs without rules, and so without
+ *                            offers
+ *   = clicked N              the offer card of the turn was clicked (1) or not (0)
+ *   = state KEY VALUE | -    a top-level key of the dialog state (xs_done …)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,6 +57,8 @@
 #include "testutil.h"
 #include "kefu/demo.h"
 #include "kefu/engine.h"
+#include "kefu/mining.h"
+#include "kefu/reco_log.h"
 #include "kefu/repo.h"
 
 #define DIR_PATH KEFU_SRC_ROOT "/tests/dialog/transcripts"
@@ -112,6 +123,18 @@ static int check_flow_line(struct kf_engine *e, const struct kf_conversation *co
     if (sscanf(line, "= replies %127s", k1) == 1) {
         if ((size_t)strtol(k1, NULL, 10) != turn->nreplies)
             fail_msg("%s:%d: %zu replies, want %s", path, lineno, turn->nreplies, k1);
+        return 1;
+    }
+    if (sscanf(line, "= state %127s %1023[^\n]", k2, k3) == 2) {
+        const char *state = NULL;
+        assert_int_equal(kf_store_dialog_state_get(kf_engine_store(e), conv->id, a, &state, &err),
+                         KF_OK);
+        json_t *st = state ? json_loads(state, 0, NULL) : json_object();
+        char got[1024];
+        field_text(json_object_get(st, k2), got, sizeof got);
+        json_decref(st);
+        if (strcmp(got, k3) != 0)
+            fail_msg("%s:%d: state %s = %s, want %s", path, lineno, k2, got, k3);
         return 1;
     }
     if (sscanf(line, "= flow %127s", k1) == 1 || sscanf(line, "= slot %127s %1023[^\n]", k2, k3) == 2) {
@@ -184,6 +207,24 @@ static int check_flow_line(struct kf_engine *e, const struct kf_conversation *co
             fail_msg("%s:%d: turn %s = %s, want %s", path, lineno, k1, got, k3);
         return 1;
     }
+    if (sscanf(line, "= clicked %127s", k1) == 1) {
+        /* the offer's card carries its rec_id; count the clicked ones of
+         * the cards this conversation showed so far (checked turn by turn) */
+        json_t *m = turn_meta_with(turn, "\"rec_id\"");
+        long long want = strtoll(k1, NULL, 10), got = 0;
+        json_t *id = m ? json_object_get(json_object_get(m, "card"), "rec_id") : NULL;
+        if (json_is_integer(id)) {
+            json_t *rec = NULL;
+            assert_int_equal(kf_reco_get(kf_engine_store(e), json_integer_value(id), &rec, &err),
+                             KF_OK);
+            got = json_is_integer(json_object_get(rec, "clicked_at"));
+            json_decref(rec);
+        }
+        json_decref(m);
+        if (got != want)
+            fail_msg("%s:%d: %lld clicked, want %lld", path, lineno, got, want);
+        return 1;
+    }
     if (sscanf(line, "= ticket %127s %1023[^\n]", k1, k3) == 2) {
         json_t *m = turn_meta_with(turn, "\"type\":\"ticket\"");
         if (m == NULL)
@@ -226,6 +267,8 @@ static int run_file(struct kf_engine *e, const char *path)
             snprintf(lang, sizeof lang, "%s", line + 6);
             continue;
         }
+        if (strncmp(line, "rules: ", 7) == 0) /* chose the engine (test_transcripts) */
+            continue;
         if (strncmp(line, "customer: ", 10) == 0) {
             snprintf(customer, sizeof customer, "%s", line + 10);
             seed_shop(e);
@@ -301,13 +344,23 @@ static int run_file(struct kf_engine *e, const char *path)
     return checks;
 }
 
-static void test_transcripts(void **state)
+/* Does the file ask for mined rules ("rules: mined")? */
+static int wants_rules(const char *path)
 {
-    (void)state;
-    char dir[] = "/tmp/kefu-transcripts-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char db[128];
-    snprintf(db, sizeof db, "%s/t.db", dir);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int yes = 0;
+    while (f != NULL && !yes && fgets(line, sizeof line, f))
+        yes = strncmp(line, "rules: mined", 12) == 0;
+    if (f != NULL)
+        fclose(f);
+    return yes;
+}
+
+static struct kf_engine *open_engine(const char *dir, const char *name, int rules)
+{
+    char db[160];
+    snprintf(db, sizeof db, "%s/%s", dir, name);
     struct kf_engine_params p = kf_engine_default_params();
     p.db_path = db;
     p.synchronous_full = 0;
@@ -316,6 +369,28 @@ static void test_transcripts(void **state)
     struct kf_err err = {0};
     assert_int_equal(kf_engine_new(p, &e, &err), KF_OK);
     seed_shop(e); /* every file sees the demo shop, whatever order they run in */
+    if (rules) { /* the shop's orders → category rules, as `kefu mine rules` does */
+        struct kf_rules_run run;
+        struct kf_mine_params mp = kf_mine_default_params();
+        /* 300 orders spread a phone's add-ons over six categories: each
+         * pair is in a few baskets, at a confidence near 5% */
+        mp.min_count = 2;
+        mp.min_confidence = 0.05;
+        if (kf_rules_mine_store(kf_engine_store(e), "category", mp, &run, &err) != KF_OK)
+            fail_msg("mine rules: %s", err.msg);
+        if (run.rules == 0)
+            fail_msg("mine rules: no rules from %zu baskets", run.baskets);
+    }
+    return e;
+}
+
+static void test_transcripts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kefu-transcripts-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct kf_engine *e = open_engine(dir, "t.db", 0);
+    struct kf_engine *with_rules = NULL; /* opened for the first file that wants rules */
 
     DIR *d = opendir(DIR_PATH);
     assert_non_null(d);
@@ -330,13 +405,17 @@ static void test_transcripts(void **state)
             continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", DIR_PATH, de->d_name);
-        checks += run_file(e, path);
+        int rules = wants_rules(path);
+        if (rules && with_rules == NULL)
+            with_rules = open_engine(dir, "rules.db", 1);
+        checks += run_file(rules ? with_rules : e, path);
         files++;
     }
     closedir(d);
     print_message("%d transcripts, %d checks\n", files, checks);
     if (getenv("KEFU_TRANSCRIPT") == NULL)
         assert_true(files >= 36);
+    kf_engine_free(with_rules);
     kf_engine_free(e);
     tu_rmtree(dir);
 }
