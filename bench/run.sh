@@ -15,3 +15,6 @@ echo "== Entities (bench/entities.sh) =="
 echo
 echo "== HTTP (bench/http.sh) =="
 "$root/bench/http.sh" "$build/kefu" "${KEFU_BENCH_SECONDS:-10}"
+echo
+echo "== Association rules (bench/apriori.sh; WEKA_APRIORI_N=\"20000 100000\" adds Weka's 9-minute Apriori row) =="
+WEKA_APRIORI_N=${WEKA_APRIORI_N-20000} "$root/bench/apriori.sh" "$build"

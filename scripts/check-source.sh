@@ -20,7 +20,7 @@ layer_of_header() {
         kb) echo kb ;;
         store|repo|events|profile|cond|mining|reco_log|campaign_store) echo data ;;
         connector|biz|reco|campaign) echo biz ;;
-        bot|dialog|engine|flow|demo) echo dialog ;;
+        bot|dialog|engine|flow|demo|ingest) echo dialog ;;
         server) echo server ;;
         *) echo unknown ;;
     esac

@@ -61,6 +61,11 @@ struct kf_config {
     char log_format[16];
     /* connectors: the back ends of the business layer */
     struct kf_config_connector conn_orders, conn_tickets, conn_customers;
+    /* campaigns (L4, campaign.h): the server's scheduler */
+    long campaigns_interval_s; /* seconds between runs; 0 = no scheduler */
+    long campaigns_max_per_run; /* candidates looked at per campaign per run */
+    /* profiles (D2, events.h): the scheduler refolds them as time passes */
+    long profiles_rebuild_interval_s; /* seconds between rebuilds; 0 = never */
 };
 
 struct kf_config kf_config_default(void);

@@ -109,6 +109,12 @@ void kf_events_set_rules(struct kf_store *st, const struct kf_profile_rules *rul
 /* The rules set on the store (NULL: the built-in defaults). */
 const struct kf_profile_rules *kf_events_rules(const struct kf_store *st);
 
+/* Bulk loading (`kefu import --bulk`, bench/profiles.sh): while on, ingests
+ * write events, customers, attributes and conversions but leave profiles
+ * alone (several times faster); the loader then runs kf_profiles_rebuild
+ * once. Turn turns' own events are always folded. Default off. */
+void kf_events_set_deferred(struct kf_store *st, int on);
+
 /* Shop orders (not cancelled) and refunds not yet events become events
  * (adding them to profiles); *added (optional) gets the count. */
 int kf_events_sync_shop(struct kf_store *st, long long now_ms, long long *added,

@@ -36,6 +36,18 @@ struct kf_server_params {
     const char *reveal_token;
     struct kf_engine *engine;
     struct kf_log *log;
+    /* Lifecycle campaigns (campaign.h): the bot's campaigns.yaml, run with a
+     * shop sync every campaigns_interval_s seconds by a thread that starts
+     * and stops with the server (NULL path or 0 s: none; a missing file: none,
+     * logged; a bad file fails the start). campaigns_max_per_run: candidates
+     * per campaign per run (0: the default). Borrowed. */
+    const char *campaigns_path;
+    long campaigns_interval_s;
+    long campaigns_max_per_run;
+    /* The same thread rebuilds every profile (events.h) when this many
+     * seconds have passed since its last rebuild (0: never), so lifecycle
+     * stages and tags follow the calendar, not only new events. */
+    long profiles_rebuild_interval_s;
 };
 
 struct kf_server_params kf_server_default_params(void);

@@ -56,5 +56,10 @@ int cmd_train_bot(int argc, char **argv);
 int cmd_eval_entities(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv); /* cmd_demo.c: kefu demo seed */
+int cmd_import(int argc, char **argv);   /* cmd_import.c: kefu import FILE */
+int cmd_profiles(int argc, char **argv); /* cmd_profiles.c: kefu profiles rebuild|show */
+int cmd_segments(int argc, char **argv); /* cmd_profiles.c: kefu segments [TAG] */
+int cmd_campaigns(int argc, char **argv); /* cmd_campaigns.c: kefu campaigns run|list|report */
+int cmd_mine(int argc, char **argv);      /* cmd_mine.c: kefu mine rules */
 
 #endif

@@ -85,6 +85,12 @@ int cmd_serve(int argc, char **argv)
     sp.reveal_token = cfg.reveal_token;
     sp.engine = engine;
     sp.log = log;
+    char campaigns_path[KF_CONFIG_STR_MAX + 32];
+    snprintf(campaigns_path, sizeof campaigns_path, "%s/campaigns.yaml", cfg.bot_path);
+    sp.campaigns_path = campaigns_path;
+    sp.campaigns_interval_s = cfg.campaigns_interval_s;
+    sp.campaigns_max_per_run = cfg.campaigns_max_per_run;
+    sp.profiles_rebuild_interval_s = cfg.profiles_rebuild_interval_s;
     struct kf_server *srv = NULL;
     if (kf_server_start(sp, &srv, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);

@@ -25,6 +25,11 @@ static void usage(FILE *f)
           "  eval      score a classifier: accuracy, macro-F1, out-of-scope\n"
           "  predict   classify texts from stdin\n"
           "  demo      demo seed: fill the store with the deterministic demo shop\n"
+          "  import    import customer events from a CSV or JSON-lines file\n"
+          "  profiles  customer profiles: rebuild, show ID\n"
+          "  segments  customer segments and tags, or the customers of one\n"
+          "  campaigns lifecycle campaigns: run [--dry-run], list, report\n"
+          "  mine      mine rules: association rules from order baskets (cross-sell)\n"
           "  version   print the version\n"
           "  help      this help (kefu COMMAND --help for a command's options)\n",
           f);
@@ -49,6 +54,16 @@ int main(int argc, char **argv)
         return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "profiles") == 0)
+        return cmd_profiles(argc - 1, argv + 1);
+    if (strcmp(cmd, "segments") == 0)
+        return cmd_segments(argc - 1, argv + 1);
+    if (strcmp(cmd, "campaigns") == 0)
+        return cmd_campaigns(argc - 1, argv + 1);
+    if (strcmp(cmd, "mine") == 0)
+        return cmd_mine(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         if (argc > 2 && strcmp(argv[2], "--help") == 0) {
             puts("Usage: kefu version\nPrints kefu's version.");

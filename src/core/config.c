@@ -104,6 +104,13 @@ static const struct cfg_key cfg_keys[] = {
      "log level", NULL, 0},
     {"log.format", CFG_ENUM, OFF(log_format), SZ(log_format), 0, 0, "text|json",
      "log line format", NULL, 0},
+    {"campaigns.interval_s", CFG_LONG, OFF(campaigns_interval_s), 0, 0, 86400, NULL,
+     "seconds between the server's campaign runs (bot's campaigns.yaml; 0 = off)", NULL, 0},
+    {"campaigns.max_per_run", CFG_LONG, OFF(campaigns_max_per_run), 0, 1, 1000000, NULL,
+     "candidates one run looks at per campaign (the rest wait for the next run)", NULL, 0},
+    {"profiles.rebuild_interval_s", CFG_LONG, OFF(profiles_rebuild_interval_s), 0, 0, 2592000,
+     NULL, "seconds between the scheduler's profile rebuilds (lifecycle stages move with time; 0 = "
+     "never)", NULL, 0},
     CONN_KEYS("orders", conn_orders),
     CONN_KEYS("tickets", conn_tickets),
     CONN_KEYS("customers", conn_customers),
@@ -133,6 +140,9 @@ struct kf_config kf_config_default(void)
     snprintf(c.pii_address, sizeof c.pii_address, "mask");
     snprintf(c.log_level, sizeof c.log_level, "info");
     snprintf(c.log_format, sizeof c.log_format, "text");
+    c.campaigns_interval_s = 600;
+    c.campaigns_max_per_run = 5000;
+    c.profiles_rebuild_interval_s = 86400;
     struct kf_config_connector *conns[] = {&c.conn_orders, &c.conn_tickets, &c.conn_customers};
     for (size_t i = 0; i < 3; i++) {
         snprintf(conns[i]->type, sizeof conns[i]->type, "builtin");

@@ -391,6 +391,11 @@ const struct kf_profile_rules *kf_events_rules(const struct kf_store *st)
     return st->rules;
 }
 
+void kf_events_set_deferred(struct kf_store *st, int on)
+{
+    st->events_deferred = on != 0;
+}
+
 int kf_events_sync_shop(struct kf_store *st, long long now_ms, long long *added,
                         struct kf_err *err)
 {

@@ -54,6 +54,7 @@ struct kf_store {
     const struct kf_reco_ops *reco;
     const struct kf_campaign_ops *campaigns;
     const struct kf_profile_rules *rules; /* borrowed; NULL: built-in defaults */
+    int events_deferred; /* kf_events_set_deferred: ingests leave profiles to a rebuild */
 };
 
 /* Backends */

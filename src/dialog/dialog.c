@@ -79,7 +79,7 @@ int kf_dialog_respond(const struct kf_bot *bot, const char *text, size_t len, co
 /* Serialise o into the arena and drop it. */
 static const char *dialog__dump(json_t *o, struct kf_arena *a)
 {
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(o);
     if (s == NULL)
         return NULL;

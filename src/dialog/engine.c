@@ -11,8 +11,11 @@
 
 #include "kefu/biz.h"
 #include "kefu/dialog.h"
+#include "kefu/entities.h"
+#include "kefu/events.h"
 #include "kefu/mem.h"
 #include "kefu/pii.h"
+#include "kefu/profile.h"
 #include "kefu/text.h"
 #include "kefu/utf8.h"
 
@@ -26,6 +29,8 @@ struct kf_engine {
     struct kf_log *log;
     struct kf_connector *orders, *tickets, *customers;
     struct kf_biz *biz;
+    /* the bot's profiles.yaml (or the defaults), set on the store; freed after it */
+    struct kf_profile_rules *profile_rules;
     /* one conversation's turns run one at a time (its dialog state is read,
      * changed and written by each): a conversation id hashes to a stripe */
     pthread_mutex_t stripes[64];
@@ -109,11 +114,30 @@ static int engine__biz_init(struct kf_engine *e, const struct kf_engine_params *
     bp.tickets = e->tickets;
     bp.customers = e->customers;
     bp.log = e->log;
+    bp.store = e->store; /* recommendations: profiles, rules, the log */
     if ((rc = kf_biz_new(bp, &e->biz, err)) != KF_OK)
         return rc;
     if (kf_flows_each_action(kf_bot_flows(e->bot), engine__check_action, err) != 0)
         return err->code;
     return KF_OK;
+}
+
+/* The bot's profile and tag rules (profiles.yaml; the built-in defaults when
+ * the bot has none), which every event the store takes is derived with. A
+ * broken file stops the start with its path:line. */
+static int engine__profile_rules(struct kf_engine *e, const char *bot_path, struct kf_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/profiles.yaml", bot_path);
+    int rc = kf_profile_rules_load(path, &e->profile_rules, err);
+    if (rc == KF_ENOTFOUND) {
+        kf_err_clear(err);
+        e->profile_rules = kf_profile_rules_default();
+        rc = e->profile_rules != NULL ? KF_OK : kf_errorf(err, KF_ENOMEM, "out of memory");
+    }
+    if (rc == KF_OK)
+        kf_events_set_rules(e->store, e->profile_rules);
+    return rc;
 }
 
 int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
@@ -153,6 +177,8 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     if (rc == KF_OK)
         rc = kf_store_migrate(e->store, &version, err);
     if (rc == KF_OK)
+        rc = engine__profile_rules(e, p.bot_path, err);
+    if (rc == KF_OK)
         rc = engine__biz_init(e, &p, err);
     if (rc != KF_OK) {
         kf_engine_free(e);
@@ -175,6 +201,7 @@ void kf_engine_free(struct kf_engine *e)
     kf_connector_free(e->tickets);
     kf_connector_free(e->customers);
     kf_store_free(e->store);
+    kf_profile_rules_free(e->profile_rules);
     kf_nlu_free(e->nlu);
     for (size_t i = 0; i < sizeof e->stripes / sizeof e->stripes[0]; i++)
         pthread_mutex_destroy(&e->stripes[i]);
@@ -556,6 +583,8 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
                                  .lang = lang,
                                  .state_json = state,
                                  .biz = &ctx};
+    const struct kf_entities *ents = e->nlu != NULL ? kf_nlu_entities(e->nlu) : NULL;
+    in.catalogue = ents != NULL ? kf_entities_catalogue(ents) : NULL; /* category names */
     struct kf_dialog_secrets secrets = {.ud = e, .seal = engine__seal, .open = engine__open};
     in.raw_text = raw; /* memory only: how much an answer says, and sealing */
     in.raw_len = raw_len;

@@ -18,9 +18,12 @@
 #include "kefu/log.h"
 #include "kefu/server.h"
 
+struct sched;
+
 struct kf_server {
     struct kf_server_params p;
     struct MHD_Daemon *mhd;
+    struct sched *sched; /* campaigns (scheduler.h); NULL: none */
     char web_root[4096]; /* realpath, "" when none */
     int port;
 };
@@ -68,6 +71,15 @@ json_t *http_body_object(struct http_req *r, struct http_resp *out, int allow_em
 enum { HTTP_DECLINED = 0, HTTP_HANDLED = 1 };
 int api_tickets_route(struct http_req *r, struct http_resp *out); /* /api/v1/tickets... */
 int api_crm_route(struct http_req *r, struct http_resp *out); /* customers, orders, products */
+/* customers/{id}/opt-out and reports/campaigns (api_campaigns.c) */
+int api_campaigns_route(struct http_req *r, struct http_resp *out);
+/* customers' recommendations, clicks, the report (api_reco.c) */
+int api_reco_route(struct http_req *r, struct http_resp *out);
+/* events in; customers' events and profiles, segments, churn (api_events.c) */
+int api_events_route(struct http_req *r, struct http_resp *out);
+/* POST /api/v1/events takes bodies up to this size (a batch of 1000 events)
+ * even when server.max_body is smaller. */
+#define API_EVENTS_MAX_BODY (1024 * 1024)
 
 /* Routes */
 void api_conversation_create(struct http_req *r, struct http_resp *out);

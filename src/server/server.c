@@ -9,7 +9,8 @@
  *   completed     → free the request (MHD_OPTION_NOTIFY_COMPLETED)
  *
  * Routing: fixed paths first, then conversations, then the back-office
- * route tables (api_tickets_route, api_crm_route: each answers or declines),
+ * route tables (api_tickets_route, api_events_route, api_crm_route: each
+ * answers or declines; events before crm, which owns other customer paths),
  * then a JSON 404 under /api/ and /webhooks/, else static files.
  */
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 
 #include "http_int.h"
 #include "kefu/mem.h"
+#include "scheduler.h"
 
 struct kf_server_params kf_server_default_params(void)
 {
@@ -37,7 +39,7 @@ struct kf_server_params kf_server_default_params(void)
 
 void http_json(struct http_req *r, struct http_resp *out, unsigned status, json_t *doc)
 {
-    char *s = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(4));
+    char *s = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
     out->status = status;
     out->ctype = "application/json; charset=utf-8";
@@ -222,7 +224,10 @@ static void http__route(struct http_req *r, struct http_resp *out)
         return http_method_not_allowed(r, out, "GET, POST");
     }
     /* the back office: tickets, then customers, orders and products */
-    if (api_tickets_route(r, out) == HTTP_HANDLED || api_crm_route(r, out) == HTTP_HANDLED)
+    if (api_tickets_route(r, out) == HTTP_HANDLED || api_reco_route(r, out) == HTTP_HANDLED ||
+        api_campaigns_route(r, out) == HTTP_HANDLED ||
+        api_events_route(r, out) == HTTP_HANDLED ||
+        api_crm_route(r, out) == HTTP_HANDLED)
         return;
     if (strncmp(url, "/api/", 5) == 0 || strncmp(url, "/webhooks/", 10) == 0)
         return http_error(r, out, 404, "not_found", "no such endpoint: %s", url);
@@ -277,6 +282,14 @@ static enum MHD_Result http__queue(struct http_req *r, struct http_resp *out)
     return ok;
 }
 
+/* The largest body a path takes: server.max_body, or more for event batches. */
+static size_t http__max_body(const struct kf_server *srv, const char *url)
+{
+    if (strcmp(url, "/api/v1/events") == 0 && srv->p.max_body < API_EVENTS_MAX_BODY)
+        return API_EVENTS_MAX_BODY;
+    return srv->p.max_body;
+}
+
 static enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                         const char *method, const char *version,
                                         const char *upload, size_t *upload_size, void **con_cls)
@@ -288,12 +301,13 @@ static enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn, 
         r = kf_calloc(1, sizeof *r);
         if (r == NULL)
             return MHD_NO;
-        r->arena = kf_arena_new(16384, srv->p.max_body * 8 + (1 << 20));
+        size_t max_body = http__max_body(srv, url);
+        r->arena = kf_arena_new(16384, max_body * 8 + (1 << 20));
         if (r->arena == NULL) {
             kf_free(r);
             return MHD_NO;
         }
-        kf_buf_init(&r->body, srv->p.max_body);
+        kf_buf_init(&r->body, max_body);
         r->srv = srv;
         r->conn = conn;
         r->method = method;
@@ -306,10 +320,10 @@ static enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn, 
             char *end;
             errno = 0;
             unsigned long long n = strtoull(cl, &end, 10);
-            if (errno != 0 || *end != '\0' || n > srv->p.max_body) {
+            if (errno != 0 || *end != '\0' || n > max_body) {
                 struct http_resp out = {.fd = -1};
                 http_error(r, &out, 413, "payload_too_large", "request body larger than %zu bytes",
-                           srv->p.max_body);
+                           max_body);
                 return http__queue(r, &out);
             }
         }
@@ -324,7 +338,7 @@ static enum MHD_Result http__on_request(void *cls, struct MHD_Connection *conn, 
     struct http_resp out = {.fd = -1};
     if (r->too_big)
         http_error(r, &out, 413, "payload_too_large", "request body larger than %zu bytes",
-                   srv->p.max_body);
+                   r->body.max);
     else
         http__route(r, &out);
     return http__queue(r, &out);
@@ -405,6 +419,19 @@ int kf_server_start(struct kf_server_params p, struct kf_server **out, struct kf
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : p.port;
+    if (p.campaigns_path != NULL && p.campaigns_interval_s > 0) {
+        struct sched_params sp = {.store = kf_engine_store(p.engine), .log = p.log,
+                                  .campaigns_path = p.campaigns_path,
+                                  .interval_s = p.campaigns_interval_s,
+                                  .max_per_run = p.campaigns_max_per_run,
+                                  .rebuild_interval_s = p.profiles_rebuild_interval_s};
+        int rc = sched_start(&sp, &srv->sched, err);
+        if (rc != KF_OK) {
+            MHD_stop_daemon(srv->mhd);
+            kf_free(srv);
+            return rc;
+        }
+    }
     *out = srv;
     return KF_OK;
 }
@@ -413,6 +440,7 @@ void kf_server_free(struct kf_server *srv)
 {
     if (srv == NULL)
         return;
+    sched_stop(srv->sched); /* first: a run may be writing through the engine's store */
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
     kf_free(srv);

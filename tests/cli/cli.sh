@@ -122,12 +122,86 @@ expect "train --bot" 0 "models of demo-shop ready in $tmp/m/demo-shop" -- "$bin"
 demo=(--db "$tmp/demo.db" --bot "$root/bots/demo-shop" --customers 50 --orders 300 --now 2026-11-25T00:00:00Z)
 expect "demo seed --help" 0 'Usage: kefu demo seed' -- "$bin" demo seed --help
 expect "demo seed" 0 'products, 50 customers, 305 orders, [0-9]+ shipments' -- "$bin" demo seed "${demo[@]}"
+expect "demo seed mines cross-sell rules" 0 'mined [1-9][0-9]* category rules from [0-9]+ orders \(version [0-9]+' -- "$bin" demo seed "${demo[@]}"
 expect "demo seed again" 0 '50 customers, 305 orders' -- "$bin" demo seed "${demo[@]}"
 expect "demo seed --if-empty" 0 'already present .*305 demo orders' -- "$bin" demo seed "${demo[@]}" --if-empty
 expect "demo needs seed" 2 "expected 'seed'" -- "$bin" demo
 expect "demo bad --orders" 2 "--orders: expected a number in \[0, 250000\], got '-5'" -- "$bin" demo seed "${demo[@]}" --orders -5
 expect "demo bad --now" 2 "--now: 'yesterday' is not ISO 8601" -- "$bin" demo seed "${demo[@]}" --now yesterday
 expect "demo missing bot" 1 'nope/catalogue.yaml' -- "$bin" demo seed --db "$tmp/demo2.db" --bot "$tmp/nope"
+
+# kefu campaigns: list, a dry run that writes nothing, a run, the report, mistakes with file:line
+camp=(--db "$tmp/demo.db" --bot "$root/bots/demo-shop" --set nlu.model_dir="$tmp/m" --now 2026-11-26T04:00:00Z)
+expect "campaigns --help" 0 'Usage: kefu campaigns run' -- "$bin" campaigns --help
+expect "campaigns list" 0 '"timezone": "Asia/Shanghai"' -- "$bin" campaigns list --bot "$root/bots/demo-shop"
+expect "profiles rebuild for campaigns" 0 'rebuilt 50 profiles' -- "$bin" profiles rebuild "${camp[@]}"
+expect "campaigns dry run" 0 'first messages as they would be sent' -- "$bin" campaigns run --dry-run "${camp[@]}"
+expect "campaigns dry run wrote nothing" 0 'no campaign runs recorded' -- "$bin" campaigns report "${camp[@]:0:6}"
+expect "campaigns run" 0 'win_back +[0-9]+ +[0-9]+ +[1-9]' -- "$bin" campaigns run "${camp[@]}"
+expect "campaigns run again" 0 'win_back +[0-9]+ +[0-9]+ +0 ' -- "$bin" campaigns run "${camp[@]}"
+expect "campaigns report" 0 'win_back +[1-9][0-9]* ' -- "$bin" campaigns report "${camp[@]:0:6}"
+expect "campaigns unknown" 2 "campaign 'nope' is not in campaigns.yaml" -- "$bin" campaigns run --campaign nope "${camp[@]}"
+expect "campaigns bad command" 2 'expected run, list or report' -- "$bin" campaigns frob
+mkdir -p "$tmp/cbot" && printf 'settings:\n  timezone: Mars/Base\ncampaigns: []\n' >"$tmp/cbot/campaigns.yaml"
+expect "campaigns bad yaml" 2 'cbot/campaigns.yaml:2: settings.timezone' -- "$bin" campaigns list --bot "$tmp/cbot"
+expect "campaigns interval range" 2 'campaigns.interval_s: -1 is out of range' -- "$bin" serve --set campaigns.interval_s=-1
+expect "campaigns keys printed" 0 'campaigns.interval_s' -- "$bin" serve --print-config
+
+# kefu mine rules (docs/mining.md): a basket file, the store's orders, versions, explain, roll back
+printf 'phone case charger\nphone case\n# comment\nphone,case\nlaptop mouse\n' >"$tmp/baskets.txt"
+expect "mine --help" 0 'Usage: kefu mine rules' -- "$bin" mine rules --help
+expect "mine bad command" 2 "expected 'rules'" -- "$bin" mine frob
+expect "mine file dry run" 0 'phone +→ +case .*dry run: nothing saved' -- bash -c "'$bin' mine rules --from '$tmp/baskets.txt' --dry-run --min-support 2 | tr '\n' ' '"
+expect "mine algorithms agree" 0 '^$' -- bash -c "diff <('$bin' mine rules --from '$tmp/baskets.txt' --dry-run --min-support 1 --algorithm apriori | grep →) <('$bin' mine rules --from '$tmp/baskets.txt' --dry-run --min-support 1 | grep →)"
+printf 'a b\nok %070d\n' 7 >"$tmp/badb.txt"
+expect "mine file error names the line" 2 'badb.txt:2: item .*expected 1\.\.64' -- "$bin" mine rules --from "$tmp/badb.txt" --dry-run
+expect "mine bad algorithm" 2 "'eclat', expected apriori or fpgrowth" -- "$bin" mine rules --algorithm eclat
+expect "mine bad support" 2 'min-support: a count of baskets must be whole' -- "$bin" mine rules --min-support 2.5
+mdb=(--db "$tmp/mine.db" --bot "$root/bots/demo-shop")
+expect "mine seed" 0 'mined [0-9]+ category rules .*version 1' -- "$bin" demo seed "${mdb[@]}" --customers 100 --orders 3000
+expect "mine store" 0 'saved as version 2, now the active category' -- "$bin" mine rules "${mdb[@]}" --min-support 0.005
+expect "mine store again" 0 'saved as version 3' -- "$bin" mine rules "${mdb[@]}" --min-support 0.01 --algorithm apriori
+expect "mine list" 0 '3 +category .*apriori .*\* .*2 +category .*fpgrowth' -- bash -c "'$bin' mine rules --list --db '$tmp/mine.db' | tr '\n' ' '"
+expect "mine explain" 0 "rules with 'phones' in the active category set \(version 3|no rule of the active category set \(version 3\)" -- "$bin" mine rules --explain phones "${mdb[@]}"
+expect "mine activate" 0 'version 2 is now the active' -- "$bin" mine rules --activate 2 "${mdb[@]}"
+expect "mine list after activate" 0 '3 +category [^*]* 2 +category .*\*' -- bash -c "'$bin' mine rules --list --db '$tmp/mine.db' | tr '\n' ' '"
+expect "mine activate unknown" 2 'version 99 not found' -- "$bin" mine rules --activate 99 "${mdb[@]}"
+expect "mine explain sku without rules" 1 'no active sku rule set' -- "$bin" mine rules --explain x --level sku "${mdb[@]}"
+
+# kefu import (docs/customer-data.md): CSV and JSON lines, rejected lines named FILE:LINE,
+# the exit status says so, and importing a file again adds nothing
+imp=(--db "$tmp/ev.db" --bot "$root/bots/demo-shop")
+printf '%s\n' 'event_id,type,external_id,at,sku,query,amount,order_no,items,attr_city' \
+    'c1,view,cli-u1,2025-06-01T10:00:00Z,SKU-1,,,,,' \
+    'c2,search,cli-u1,2025-06-01T10:01:00Z,,"phone case, ""red""",,,,' \
+    'c3,view,cli-u1,2025-06-01T10:02:00Z,,,,,,' \
+    'c4,order,cli-u1,2025-06-01T10:03:00Z,,,2500,CLI-1,SKU-1*2@1250,' >"$tmp/ev.csv"
+expect "import --help" 0 'Usage: kefu import FILE' -- "$bin" import --help
+expect "import csv names the line" 1 'ev\.csv:4: sku' -- "$bin" import "$tmp/ev.csv" "${imp[@]}"
+expect "import csv again adds nothing" 1 '4 events: 0 added, 3 duplicates, 1 rejected' -- "$bin" import "$tmp/ev.csv" "${imp[@]}"
+printf '%s\n' '{"event_id":"j1","type":"view","external_id":"cli-u2","sku":"SKU-2","at":"2025-06-02T10:00:00Z"}' \
+    '' '{"event_id":"j2","type":"attribute","external_id":"cli-u2","attributes":{"lang":"en"},"at":"2025-06-02T10:00:00Z"}' >"$tmp/ev.jsonl"
+expect "import jsonl" 0 '2 events: 2 added, 0 duplicates, 0 rejected' -- "$bin" import "$tmp/ev.jsonl" "${imp[@]}"
+expect "import jsonl again" 0 '2 events: 0 added, 2 duplicates' -- "$bin" import "$tmp/ev.jsonl" "${imp[@]}"
+printf 'type,colour\nview,red\n' >"$tmp/bad.csv"
+expect "import unknown column" 1 "bad\.csv:1: unknown column 'colour'" -- "$bin" import "$tmp/bad.csv" "${imp[@]}"
+printf '{"type":"view"}\n{"type":"view"}\n{"type":"view"}\n' >"$tmp/many.jsonl"
+expect "import --max-errors" 1 'many\.jsonl: 2 more rejected lines not shown' -- "$bin" import "$tmp/many.jsonl" --max-errors 1 "${imp[@]}"
+expect "import --check" 0 'checked .*2 events: 2 valid' -- "$bin" import "$tmp/ev.jsonl" --check --db "$tmp/ev-check.db" --bot "$root/bots/demo-shop"
+expect "import --bulk rebuilds once" 0 '2 events: 2 added.*rebuilt [0-9]+ profiles from [0-9]+ events' -- bash -c "'$bin' import '$tmp/ev.jsonl' --bulk --db '$tmp/ev-bulk.db' --bot '$root/bots/demo-shop' | tr '\n' ' '"
+expect "import needs a format" 2 'give --format csv or --format jsonl' -- "$bin" import "$tmp/ev.txt" "${imp[@]}"
+expect "import missing file" 1 'nope\.csv: No such file' -- "$bin" import "$tmp/nope.csv" "${imp[@]}"
+expect "import bad --format" 2 "--format: expected csv or jsonl" -- "$bin" import "$tmp/ev.csv" --format xml "${imp[@]}"
+expect "profiles rebuild" 0 'rebuilt [0-9]+ profiles from [0-9]+ events' -- "$bin" profiles rebuild "${imp[@]}" --now 2025-06-10T00:00:00Z
+expect "profiles show" 0 '"historical": 2500' -- "$bin" profiles show 1 "${imp[@]}" --now 2025-06-10T00:00:00Z
+expect "profiles show unknown" 1 'profiles show: ' -- "$bin" profiles show 999 "${imp[@]}"
+expect "profiles needs a verb" 2 "expected 'rebuild' or 'show ID'" -- "$bin" profiles frob
+expect "segments" 0 '"lifecycle"' -- "$bin" segments "${imp[@]}"
+expect "segments TAG" 0 '"items"' -- "$bin" segments lifecycle:churned "${imp[@]}"
+# a broken profiles.yaml stops the start, naming file:line
+cp -a "$root/bots/demo-shop" "$tmp/pbot"
+printf 'tags:\n  - name: x\n    zh: x\n    en: x\n    when: "ltv.historical >>= 1"\n' >"$tmp/pbot/profiles.yaml"
+expect "bad profiles.yaml" 1 'profiles\.yaml:[0-9]+' -- "$bin" serve --port 0 --db "$tmp/pbot.db" --bot "$tmp/pbot"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

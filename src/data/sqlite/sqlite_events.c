@@ -15,6 +15,8 @@
  *    in memory for the rest of the batch (a batch of 1000 events of 100
  *    customers reads and writes 100 states, not 1000). At the end every
  *    touched customer's profile is derived and written with its tags.
+ *  - Bulk loads (kf_events_set_deferred) skip the fold and the profile
+ *    writes — about 25 µs instead of 150 µs an event — and rebuild once.
  *  - The stored event is enriched: a view/click/add_to_cart gets the
  *    product's category and price (in `amount`), an order's items get their
  *    category and price (props.items), so a rebuild never joins products.
@@ -755,7 +757,8 @@ static int sq_ev_ingest(struct kf_store *st, struct kf_event *evs, size_t n, lon
         if (rc == KF_OK && customer != 0)
             rc = es__insert(c, &evs[i], customer, now, &added, err);
         if (rc == KF_OK && added) {
-            rc = es__fold_id(c, &b, sqlite3_last_insert_rowid(c->db), 0, err);
+            if (!s->super.events_deferred)
+                rc = es__fold_id(c, &b, sqlite3_last_insert_rowid(c->db), 0, err);
             result = KF_EVENT_ADDED;
         } else if (rc == KF_OK && customer != 0) {
             result = KF_EVENT_DUPLICATE;

@@ -428,6 +428,8 @@ static void test_describe(void **state)
                           "privacy.phone",     "privacy.email", "privacy.address",
                           "privacy.key_file",  "privacy.key",   "privacy.reveal_token",
                           "log.level",         "log.format",
+                          "campaigns.interval_s", "campaigns.max_per_run",
+                          "profiles.rebuild_interval_s",
 #define CONN(b)                                                                                  \
     "connectors." b ".type", "connectors." b ".url", "connectors." b ".spec",                   \
         "connectors." b ".auth_header", "connectors." b ".timeout_ms", "connectors." b ".retries", \
