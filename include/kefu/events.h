@@ -133,7 +133,7 @@ int kf_profiles_get(struct kf_store *st, long long customer_id, long long now_ms
                     struct kf_err *err);
 
 struct kf_rebuild_stats {
-    long long customers, events, tagged;
+    long long customers, events, tagged; /* tagged: customers with at least one tag */
 };
 /* Sync the shop, then fold every event again and replace every profile and
  * tag (customers without events get a profile too). progress (optional) is

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "kefu/ingest.h"
 #include "kefu/engine.h"
 #include "kefu/pii.h"
 
@@ -249,6 +250,14 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
         return NULL;
     }
     return e;
+}
+
+int cli_time(const char *flag, const char *s, long long *out)
+{
+    if (kf_ingest_parse_time(s, out) == 0)
+        return 0;
+    fprintf(stderr, "kefu: %s: '%s' is not ISO 8601 (2026-11-25T12:00:00Z) or ms\n", flag, s);
+    return -1;
 }
 
 int cli_number(const char *flag, const char *s, double min, double max, double *out)

@@ -43,6 +43,9 @@ struct kf_log *cli_log_new(const struct kf_config *cfg);
 
 /* A flag's number in [min, max]; -1 with a message naming the flag. */
 int cli_number(const char *flag, const char *s, double min, double max, double *out);
+/* A time option: ISO 8601 (2026-11-25T12:00:00Z, ±HH:MM) or ms since the
+ * epoch (ingest.h kf_ingest_parse_time); -1 after a message naming flag. */
+int cli_time(const char *flag, const char *s, long long *out);
 
 int cmd_serve(int argc, char **argv);
 int cmd_chat(int argc, char **argv);

@@ -56,12 +56,8 @@ static int campaigns_opt(int opt, const char *arg, void *ctx)
     switch (opt) {
     case 'N':
     case 'S':
-        if (kf_ingest_parse_time(arg, opt == 'N' ? &o->now_ms : &o->since_ms) < 0) {
-            fprintf(stderr, "kefu: --%s: '%s' is not ISO 8601 (2026-11-25T12:00:00Z) or ms\n",
-                    opt == 'N' ? "now" : "since", arg);
-            return 2;
-        }
-        return 0;
+        return cli_time(opt == 'N' ? "--now" : "--since", arg,
+                        opt == 'N' ? &o->now_ms : &o->since_ms) < 0 ? 2 : 0;
     case 'D':
         o->dry_run = 1;
         return 0;

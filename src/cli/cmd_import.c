@@ -99,12 +99,7 @@ static int import_opt(int opt, const char *arg, void *ctx)
         o->max_errors = (long long)v;
         return 0;
     case 'N':
-        if (kf_ingest_parse_time(arg, &o->now_ms) < 0) {
-            fprintf(stderr, "kefu: --now: '%s' is not ISO 8601 (2026-11-25T12:00:00Z) or ms\n",
-                    arg);
-            return 2;
-        }
-        return 0;
+        return cli_time("--now", arg, &o->now_ms) < 0 ? 2 : 0;
     case 'B':
         if (cli_number("--batch", arg, 1, KF_EVENTS_BATCH_MAX, &v) < 0)
             return 2;

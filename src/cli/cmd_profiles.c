@@ -56,12 +56,7 @@ static int profiles_opt(int opt, const char *arg, void *ctx)
     double v;
     switch (opt) {
     case 'N':
-        if (kf_ingest_parse_time(arg, &o->now_ms) < 0) {
-            fprintf(stderr, "kefu: --now: '%s' is not ISO 8601 (2026-11-25T12:00:00Z) or ms\n",
-                    arg);
-            return 2;
-        }
-        return 0;
+        return cli_time("--now", arg, &o->now_ms) < 0 ? 2 : 0;
     case 'l':
         if (cli_number("--limit", arg, 1, 500, &v) < 0)
             return 2;

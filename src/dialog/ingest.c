@@ -41,6 +41,7 @@
 #include "kefu/buf.h"
 #include "kefu/log.h"
 #include "kefu/mem.h"
+#include "kefu/utf8.h"
 
 #define ING_COLS_MAX 64        /* CSV columns: 13 known + attributes */
 #define ING_ATTR_NAME_MAX 64
@@ -210,6 +211,31 @@ static int ing__mask_value(json_t *v, struct kf_engine *engine, const struct kf_
     return *repl != NULL ? KF_OK : kf_errorf(err, KF_ENOMEM, "out of memory");
 }
 
+/* A person's name keeps its first character, the rest become '*' ("王**",
+ * "J***"), as the CRM keeps names; NULL when it is one character. */
+static json_t *ing__mask_name(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v), first = 0, chars = 0;
+    uint32_t cp;
+    for (size_t i = 0; i < n;) {
+        int k = kf_utf8_decode(s + i, n - i, &cp);
+        if (k <= 0)
+            return NULL;
+        if (i == 0)
+            first = (size_t)k;
+        i += (size_t)k, chars++;
+    }
+    if (chars < 2)
+        return NULL;
+    char out[300];
+    if (first + chars > sizeof out)
+        return NULL;
+    memcpy(out, s, first);
+    memset(out + first, '*', chars - 1);
+    return json_stringn(out, first + chars - 1);
+}
+
 static int ing__mask(json_t *obj, struct kf_engine *engine, const struct kf_pii_policy *p,
                      struct kf_arena *a, size_t *count, struct kf_err *err)
 {
@@ -233,6 +259,13 @@ static int ing__mask(json_t *obj, struct kf_engine *engine, const struct kf_pii_
     json_t *v;
     json_object_foreach(attrs, k, v)
     {
+        if (strcmp(k, "name") == 0 && json_is_string(v)) {
+            if ((repl = ing__mask_name(v)) != NULL) {
+                json_object_iter_set_new(attrs, json_object_key_to_iter(k), repl);
+                (*count)++;
+            }
+            continue;
+        }
         if ((rc = ing__mask_value(v, engine, p, a, &repl, err)) != KF_OK)
             return kf_err_prefix(err, "attributes.%.64s", k);
         if (repl != NULL) {

@@ -302,14 +302,14 @@ static int api__time_key(const char *k)
 }
 
 /* Integer times (ms) → "2026-11-25T12:00:00.000Z", depth-bounded. */
-static void api__iso_times(json_t *v, int depth)
+void api_iso_times(json_t *v, int depth)
 {
     if (depth > 8)
         return;
     if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) api__iso_times(e, depth + 1);
+        json_array_foreach(v, i, e) api_iso_times(e, depth + 1);
         return;
     }
     if (!json_is_object(v))
@@ -324,7 +324,7 @@ static void api__iso_times(json_t *v, int depth)
             /* replacing the value in place keeps the iteration valid */
             json_object_iter_set_new(v, json_object_key_to_iter(k), json_string(ts));
         } else if (json_is_object(e) || json_is_array(e)) {
-            api__iso_times(e, depth + 1);
+            api_iso_times(e, depth + 1);
         }
     }
 }
@@ -352,6 +352,6 @@ int api_call(struct http_req *r, struct http_resp *out, const char *backend, con
             http_engine_error(r, out, rc, &err);
         return -1;
     }
-    api__iso_times(*res, 0);
+    api_iso_times(*res, 0);
     return 0;
 }

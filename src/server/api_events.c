@@ -44,40 +44,6 @@ static int is_method(const struct http_req *r, const char *m)
     return strcmp(r->method, m) == 0;
 }
 
-static int ev__time_key(const char *k)
-{
-    size_t n = strlen(k);
-    return strcmp(k, "at") == 0 || (n > 3 && strcmp(k + n - 3, "_at") == 0);
-}
-
-/* Integer times (ms) under "at" and "*_at" keys → ISO 8601, depth-bounded
- * (as api_common.c does for the back office). */
-static void ev__iso_times(json_t *v, int depth)
-{
-    if (depth > 8)
-        return;
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e) ev__iso_times(e, depth + 1);
-        return;
-    }
-    if (!json_is_object(v))
-        return;
-    const char *k;
-    json_t *e;
-    json_object_foreach(v, k, e)
-    {
-        if (json_is_integer(e) && ev__time_key(k)) {
-            char ts[32];
-            kf_time_iso8601((long long)json_integer_value(e), ts);
-            json_object_iter_set_new(v, json_object_key_to_iter(k), json_string(ts));
-        } else if (json_is_object(e) || json_is_array(e)) {
-            ev__iso_times(e, depth + 1);
-        }
-    }
-}
-
 /* A store answer → 200 with ISO times, or the error reply. */
 static void ev__reply(struct http_req *r, struct http_resp *out, int rc, json_t *doc,
                       const struct kf_err *err)
@@ -87,7 +53,7 @@ static void ev__reply(struct http_req *r, struct http_resp *out, int rc, json_t 
         http_engine_error(r, out, rc, err);
         return;
     }
-    ev__iso_times(doc, 0);
+    api_iso_times(doc, 0);
     http_json(r, out, 200, doc);
 }
 

@@ -139,6 +139,10 @@ int api_query_enum(struct http_req *r, struct http_resp *out, const char *name,
  * "api". NULL after a 400. Interim until accounts and roles (issue 7). */
 const char *api_actor(struct http_req *r, struct http_resp *out);
 
+/* Integer times (ms) under the keys "at", "eta" and "*_at" → ISO 8601
+ * ("2026-11-25T12:00:00.000Z"), in place, depth ≤ 8 (pass depth 0). */
+void api_iso_times(json_t *v, int depth);
+
 /* Call `op` on the engine's connector for `backend` (connector.h). args is
  * borrowed. On success *res is a new reference with its integer times
  * ("at", "eta", "*_at": ms since the epoch) rewritten as ISO 8601 strings;

@@ -84,6 +84,7 @@ enum estmt {
     ES_SEG_RFM,
     ES_SEG_RFM_COUNT,
     ES_SUM_TAGS,
+    ES_TAGGED,
     ES_SUM_LIFECYCLE,
     ES_SUM_RFM,
     ES_CHURN_BUCKETS,
@@ -193,6 +194,7 @@ static const char *const es_sql[ES__COUNT] = {
                    " ORDER BY p.churn_score DESC, p.customer_id LIMIT ?2 OFFSET ?3",
     [ES_SEG_RFM_COUNT] = "SELECT count(*) FROM profiles WHERE rfm_segment = ?1",
     [ES_SUM_TAGS] = "SELECT tag, count(*) AS customers FROM customer_tags GROUP BY tag ORDER BY tag",
+    [ES_TAGGED] = "SELECT count(DISTINCT customer_id) FROM customer_tags",
     [ES_SUM_LIFECYCLE] = "SELECT lifecycle, count(*) FROM profiles GROUP BY lifecycle",
     [ES_SUM_RFM] = "SELECT rfm_segment, count(*) FROM profiles GROUP BY rfm_segment",
     [ES_CHURN_BUCKETS] = "SELECT min(CAST(churn_score * 10 AS INTEGER), 9), count(*)"
@@ -1039,15 +1041,9 @@ static int sq_ev_rebuild(struct kf_store *st, long long now_ms,
     kf_free(ids);
     if (rc == KF_OK) {
         c = sq__borrow(s);
-        q = es__stmt(c, ES_SUM_TAGS, err);
-        json_t *rows = NULL;
-        rc = q ? sq__rows(c, q, &rows, err) : KF_ESTORE;
+        q = es__stmt(c, ES_TAGGED, err);
+        rc = q ? sq__int(c, q, &stats->tagged, err) : KF_ESTORE;
         sq__give_back(s, c);
-        size_t i;
-        json_t *r;
-        json_array_foreach(rows, i, r)
-            stats->tagged += json_integer_value(json_object_get(r, "customers"));
-        json_decref(rows);
     }
     return rc;
 }

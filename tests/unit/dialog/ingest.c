@@ -342,6 +342,12 @@ static void test_mask_query_and_attributes(void **state)
     /* identifiers are not text: the sku is kept */
     assert_string_equal(json_string_value(json_object_get(obj, "sku")), "13812345678");
     json_decref(obj);
+    /* a name keeps its first character, as the CRM keeps names */
+    obj = json_pack("{s:s,s:{s:s}}", "type", "attribute", "attributes", "name", "张三丰");
+    assert_int_equal(kf_ingest_mask(obj, NULL, NULL, &count, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(obj, "attributes"),
+                                                          "name")), "张**");
+    json_decref(obj);
 }
 
 static void test_stream_masks_before_parsing(void **state)
