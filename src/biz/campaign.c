@@ -243,7 +243,8 @@ static char *camp__message(const struct camp_run *r, const struct camp_def *d,
         json_string_value(json_object_get(json_object_get(prof, "activity"), "last_cart_sku"));
     camp__product(r->st, sku, lang, product, sizeof product);
     const char *name = f->name;
-    if (name[0] == '\0') {
+    /* a masked name ("王*", as names are stored) is not said to the customer */
+    if (name[0] == '\0' || strchr(name, '*') != NULL) {
         name = camp__text(&r->c->name_fallback, lang, r->c->default_lang);
         name = name ? name : "";
     }
