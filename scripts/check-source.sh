@@ -15,11 +15,11 @@ bad() { echo "check-source: $*"; fail=1; }
 # header → layer
 layer_of_header() {
     case "$1" in
-        err|mem|log|arena|buf|utf8|map|yaml|config) echo core ;;
+        err|mem|log|arena|buf|utf8|map|yaml|config|metrics) echo core ;;
         text|features|dataset|classifier|evaluate|model_format|nlu|t2s|pii|entity|patterns|catalogue|crf|entities) echo nlp ;;
         kb) echo kb ;;
-        store|repo|events|profile|cond|mining|reco_log|campaign_store) echo data ;;
-        connector|biz|reco|campaign) echo biz ;;
+        store|repo|events|profile|cond|mining|reco_log|campaign_store|auth|agent|review|experiment|ops) echo data ;;
+        connector|biz|reco|campaign|notify) echo biz ;;
         bot|dialog|engine|flow|demo|ingest) echo dialog ;;
         server) echo server ;;
         *) echo unknown ;;

@@ -13,7 +13,7 @@ set -euo pipefail
 build_pkgs=(gcc make cmake pkg-config
             libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
             libutf8proc-dev libstemmer-dev liblinear-dev libopencc-dev libedit-dev
-            libpcre2-dev libsodium-dev liblbfgs-dev libcurl4-openssl-dev wamerican)
+            libpcre2-dev libsodium-dev liblbfgs-dev libcurl4-openssl-dev libwslay-dev wamerican)
 test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3 chromium fonts-wqy-microhei)
 bench_pkgs=(wrk libcurl4-openssl-dev fasttext)
 fuzz_pkgs=(clang libclang-rt-14-dev)

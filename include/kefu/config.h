@@ -66,6 +66,19 @@ struct kf_config {
     long campaigns_max_per_run; /* candidates looked at per campaign per run */
     /* profiles (D2, events.h): the scheduler refolds them as time passes */
     long profiles_rebuild_interval_s; /* seconds between rebuilds; 0 = never */
+    /* accounts and sessions (issue 7, docs/auth.md) */
+    char identity_secret[256]; /* auth.identity_secret: HMAC key for web customers' ids (secret) */
+    long session_ttl_s;        /* auth.session_ttl_s: staff sessions expire after */
+    char cookie_secure[16];    /* auth.cookie_secure: auto | always | never */
+    /* churn alert (L2): N negative customer messages in a row */
+    long churn_negative_streak;         /* churn.negative_streak; 0 = off */
+    char churn_webhook_url[KF_CONFIG_STR_MAX]; /* churn.webhook_url (secret; "" = none) */
+    /* metric alerts (O4) */
+    char alert_rules[KF_CONFIG_STR_MAX];        /* alerts.rules */
+    char alerts_webhook_url[KF_CONFIG_STR_MAX]; /* alerts.webhook_url (secret) */
+    long alerts_interval_s;                     /* alerts.interval_s; 0 = not evaluated */
+    /* CSAT (O3): scores at or below this go to the review queue */
+    long csat_review_below;
 };
 
 struct kf_config kf_config_default(void);

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include "kefu/config.h"
 #include "kefu/engine.h"
 #include "kefu/err.h"
 #include "kefu/log.h"
@@ -48,6 +49,9 @@ struct kf_server_params {
      * seconds have passed since its last rebuild (0: never), so lifecycle
      * stages and tags follow the calendar, not only new events. */
     long profiles_rebuild_interval_s;
+    /* Every setting (issue 7: auth.*, churn.*, alerts.*, csat.*), borrowed;
+     * NULL = the defaults. */
+    const struct kf_config *config;
 };
 
 struct kf_server_params kf_server_default_params(void);

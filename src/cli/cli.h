@@ -64,5 +64,9 @@ int cmd_profiles(int argc, char **argv); /* cmd_profiles.c: kefu profiles rebuil
 int cmd_segments(int argc, char **argv); /* cmd_profiles.c: kefu segments [TAG] */
 int cmd_campaigns(int argc, char **argv); /* cmd_campaigns.c: kefu campaigns run|list|report */
 int cmd_mine(int argc, char **argv);      /* cmd_mine.c: kefu mine rules */
+int cmd_users(int argc, char **argv);     /* cmd_users.c: kefu users add|list|passwd|set */
+int cmd_keys(int argc, char **argv);      /* cmd_users.c: kefu keys add|list|revoke */
+int cmd_review(int argc, char **argv);    /* cmd_review.c: kefu review list|export */
+int cmd_experiments(int argc, char **argv); /* cmd_experiments.c: kefu experiments list|report */
 
 #endif

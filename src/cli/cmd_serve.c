@@ -91,6 +91,7 @@ int cmd_serve(int argc, char **argv)
     sp.campaigns_interval_s = cfg.campaigns_interval_s;
     sp.campaigns_max_per_run = cfg.campaigns_max_per_run;
     sp.profiles_rebuild_interval_s = cfg.profiles_rebuild_interval_s;
+    sp.config = &cfg;
     struct kf_server *srv = NULL;
     if (kf_server_start(sp, &srv, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);

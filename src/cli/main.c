@@ -30,6 +30,10 @@ static void usage(FILE *f)
           "  segments  customer segments and tags, or the customers of one\n"
           "  campaigns lifecycle campaigns: run [--dry-run], list, report\n"
           "  mine      mine rules: association rules from order baskets (cross-sell)\n"
+          "  users     staff accounts: add, list, passwd, set\n"
+          "  keys      API keys for channels and integrations: add, list, revoke\n"
+          "  review    the review queue: list, export (what kefu train --reviewed adds)\n"
+          "  experiments  A/B experiments: list, report ID\n"
           "  version   print the version\n"
           "  help      this help (kefu COMMAND --help for a command's options)\n",
           f);
@@ -46,6 +50,14 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "chat") == 0)
         return cmd_chat(argc - 1, argv + 1);
+    if (strcmp(cmd, "users") == 0)
+        return cmd_users(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc - 1, argv + 1);
+    if (strcmp(cmd, "review") == 0)
+        return cmd_review(argc - 1, argv + 1);
+    if (strcmp(cmd, "experiments") == 0)
+        return cmd_experiments(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)

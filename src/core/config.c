@@ -111,6 +111,26 @@ static const struct cfg_key cfg_keys[] = {
     {"profiles.rebuild_interval_s", CFG_LONG, OFF(profiles_rebuild_interval_s), 0, 0, 2592000,
      NULL, "seconds between the scheduler's profile rebuilds (lifecycle stages move with time; 0 = "
      "never)", NULL, 0},
+    {"auth.identity_secret", CFG_SECRET, OFF(identity_secret), SZ(identity_secret), 16, 0, NULL,
+     "HMAC-SHA256 key the shop signs web customers' ids with (secret, 16+ bytes; empty = ids "
+     "are trusted as given)", NULL, 0},
+    {"auth.session_ttl_s", CFG_LONG, OFF(session_ttl_s), 0, 60, 2592000, NULL,
+     "seconds a staff login lasts", NULL, 0},
+    {"auth.cookie_secure", CFG_ENUM, OFF(cookie_secure), SZ(cookie_secure), 0, 0,
+     "auto|always|never", "Secure flag on the session cookie (auto: unless on a loopback address)",
+     NULL, 0},
+    {"churn.negative_streak", CFG_LONG, OFF(churn_negative_streak), 0, 0, 100, NULL,
+     "negative customer messages in a row that open a churn-risk ticket (0 = off)", NULL, 0},
+    {"churn.webhook_url", CFG_SECRET, OFF(churn_webhook_url), SZ(churn_webhook_url), 0, 0, NULL,
+     "URL a churn alert is POSTed to (secret: may carry a token; empty = none)", NULL, 0},
+    {"alerts.rules", CFG_STR, OFF(alert_rules), SZ(alert_rules), 0, 0, NULL,
+     "threshold alert rules, ';'-separated (docs/operations.md; empty = none)", NULL, 1},
+    {"alerts.webhook_url", CFG_SECRET, OFF(alerts_webhook_url), SZ(alerts_webhook_url), 0, 0, NULL,
+     "URL a firing or resolved alert is POSTed to (secret; empty = none)", NULL, 0},
+    {"alerts.interval_s", CFG_LONG, OFF(alerts_interval_s), 0, 0, 86400, NULL,
+     "seconds between alert evaluations (0 = off)", NULL, 0},
+    {"csat.review_below", CFG_LONG, OFF(csat_review_below), 0, 1, 6, NULL,
+     "CSAT scores below this go to the review queue", NULL, 0},
     CONN_KEYS("orders", conn_orders),
     CONN_KEYS("tickets", conn_tickets),
     CONN_KEYS("customers", conn_customers),
@@ -143,6 +163,13 @@ struct kf_config kf_config_default(void)
     c.campaigns_interval_s = 600;
     c.campaigns_max_per_run = 5000;
     c.profiles_rebuild_interval_s = 86400;
+    c.session_ttl_s = 12 * 3600;
+    snprintf(c.cookie_secure, sizeof c.cookie_secure, "auto");
+    c.churn_negative_streak = 3;
+    snprintf(c.alert_rules, sizeof c.alert_rules,
+             "latency_p95_ms > 500 over 5m; resolution_rate < 0.70 over 1h");
+    c.alerts_interval_s = 60;
+    c.csat_review_below = 3;
     struct kf_config_connector *conns[] = {&c.conn_orders, &c.conn_tickets, &c.conn_customers};
     for (size_t i = 0; i < 3; i++) {
         snprintf(conns[i]->type, sizeof conns[i]->type, "builtin");

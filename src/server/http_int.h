@@ -28,8 +28,29 @@ struct kf_server {
     int port;
 };
 
+/* Who is asking (auth.h): resolved once per request before routing, from the
+ * session cookie, a bearer token (session or API key) or X-Api-Key. */
+enum kf_role {
+    KF_ROLE_NONE = 0, /* anyone: health, static files, starting a conversation */
+    KF_ROLE_CUSTOMER, /* a customer's session (returned when a conversation starts) */
+    KF_ROLE_CHANNEL,  /* an API key of a channel (speaks for any customer) */
+    KF_ROLE_AGENT,
+    KF_ROLE_SUPERVISOR,
+    KF_ROLE_ADMIN,
+};
+
+struct http_principal {
+    enum kf_role role;    /* KF_ROLE_NONE: nobody signed in */
+    long long user_id;    /* staff sessions; 0 otherwise */
+    long long customer_id; /* customer sessions; 0 otherwise */
+    long long key_id;     /* API keys; 0 otherwise */
+    char name[72];        /* username, key name, or "customer:<id>": the actor of changes */
+    int bad_credentials;  /* credentials were sent but are unknown or expired */
+};
+
 struct http_req {
     struct kf_server *srv;
+    struct http_principal who;
     struct MHD_Connection *conn;
     const char *method;
     const char *url;
@@ -47,6 +68,8 @@ struct http_resp {
     int fd; /* >= 0: serve this file (len bytes) instead of body */
     const char *allow; /* for 405 */
     const char *cache_control; /* NULL: "no-cache" */
+    const char *set_cookie;    /* a Set-Cookie header, or NULL */
+    struct MHD_Response *raw;  /* set: queue this response as is (WebSocket upgrade) */
 };
 
 /* Replies */
@@ -80,6 +103,40 @@ int api_events_route(struct http_req *r, struct http_resp *out);
 /* POST /api/v1/events takes bodies up to this size (a batch of 1000 events)
  * even when server.max_body is smaller. */
 #define API_EVENTS_MAX_BODY (1024 * 1024)
+
+/* ---- access (access.c) -------------------------------------------------
+ * The role a path needs comes from one table (access.c); the router checks
+ * it before any handler runs: 401 with no or bad credentials, 403 with too
+ * small a role. Handlers that depend on *which* customer asks (a customer's
+ * own orders) check that themselves with api_require_customer. */
+/* Fill r->who from the request's credentials (auth.h), once. */
+void http_authenticate(struct http_req *r);
+const char *kf_role_name(enum kf_role role);
+int kf_role_parse(const char *name, enum kf_role *out); /* 0, or -1 when unknown */
+/* 0 when r->who has at least `min`; else -1 after a 401/403 reply. */
+int api_require(struct http_req *r, struct http_resp *out, enum kf_role min);
+/* 0 when r->who is staff (agent or above) or the customer `customer_id`
+ * itself; else -1 after a 403 reply. */
+int api_require_customer(struct http_req *r, struct http_resp *out, long long customer_id);
+/* The table lookup the router uses: the smallest role for method + url. */
+enum kf_role access_required(const char *method, const char *url);
+
+/* Route tables of issue 7 (each answers or declines, like the ones above). */
+int api_auth_route(struct http_req *r, struct http_resp *out);    /* auth, users, keys (api_auth.c) */
+int api_console_route(struct http_req *r, struct http_resp *out); /* queue, agent actions (api_console.c) */
+int api_learn_route(struct http_req *r, struct http_resp *out);   /* CSAT, review queue (api_learn.c) */
+int api_experiments_route(struct http_req *r, struct http_resp *out); /* (api_experiments.c) */
+int api_ops_route(struct http_req *r, struct http_resp *out); /* /metrics, KPIs, alerts, reports (api_ops.c) */
+int api_ws_route(struct http_req *r, struct http_resp *out);  /* WebSocket upgrade (ws.c) */
+
+/* ---- live push (ws.c) ----------------------------------------------------
+ * Send a JSON event to every WebSocket subscribed to `topic`: "conv:<id>"
+ * (the conversation's customer widget and agents watching it) or "agents"
+ * (every signed-in agent console: queue changes, alerts). Never blocks on
+ * a slow client (its queue is bounded; a client that falls behind is
+ * dropped and reconnects or polls). The event is {"type": ..., ...}; see
+ * docs/api.md "Live events". json is borrowed. */
+void http_publish(struct kf_server *srv, const char *topic, json_t *event);
 
 /* Routes */
 void api_conversation_create(struct http_req *r, struct http_resp *out);

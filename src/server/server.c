@@ -188,6 +188,13 @@ static int http__conv_path(const char *url, char id[KF_ID_LEN + 1], const char *
 static void http__route(struct http_req *r, struct http_resp *out)
 {
     const char *url = r->url;
+    http_authenticate(r);
+    if (api_require(r, out, access_required(r->method, url)) < 0)
+        return;
+    if (api_ws_route(r, out) == HTTP_HANDLED || api_auth_route(r, out) == HTTP_HANDLED ||
+        api_ops_route(r, out) == HTTP_HANDLED || api_console_route(r, out) == HTTP_HANDLED ||
+        api_learn_route(r, out) == HTTP_HANDLED || api_experiments_route(r, out) == HTTP_HANDLED)
+        return;
     if (strcmp(url, "/healthz") == 0)
         return is_method(r, "GET") || is_method(r, "HEAD")
                    ? http__health(r, out, 0)
@@ -257,6 +264,11 @@ static void http__req_free(struct http_req *r)
 static enum MHD_Result http__queue(struct http_req *r, struct http_resp *out)
 {
     struct MHD_Response *resp;
+    if (out->raw != NULL) {
+        enum MHD_Result ok = MHD_queue_response(r->conn, out->status, out->raw);
+        MHD_destroy_response(out->raw);
+        return ok;
+    }
     if (out->fd >= 0)
         resp = MHD_create_response_from_fd(out->len, out->fd);
     else
@@ -271,6 +283,8 @@ static enum MHD_Result http__queue(struct http_req *r, struct http_resp *out)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->ctype);
     if (out->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+    if (out->set_cookie != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             out->cache_control ? out->cache_control : "no-cache");
@@ -386,7 +400,7 @@ int kf_server_start(struct kf_server_params p, struct kf_server **out, struct kf
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     const char *host = p.host ? p.host : "127.0.0.1";
     if (strchr(host, ':') != NULL) {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;

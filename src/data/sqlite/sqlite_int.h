@@ -24,7 +24,11 @@
 #define SQ_AREA_STMTS 48  /* slots for each customer-data file's statements */
 
 /* The customer-data files (issue 6), each with its own statement slots. */
-enum sq_area { SQ_EVENTS, SQ_MINING, SQ_RECO, SQ_CAMPAIGNS, SQ__AREAS };
+enum sq_area {
+    SQ_EVENTS, SQ_MINING, SQ_RECO, SQ_CAMPAIGNS,
+    SQ_AUTH, SQ_AGENT, SQ_LEARN, SQ_EXPERIMENTS, SQ_OPS, /* issue 7 */
+    SQ__AREAS
+};
 
 struct sq_conn {
     sqlite3 *db;
