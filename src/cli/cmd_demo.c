@@ -7,13 +7,18 @@
  * store.path, migrated first. --if-empty leaves a store that already holds
  * demo orders alone (`make run` seeds that way before serving).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "kefu/auth.h"
 #include "kefu/mem.h"
 #include "kefu/demo.h"
 #include "kefu/mining.h"
@@ -120,6 +125,46 @@ static int demo_rules(struct kf_store *st, struct kf_err *err)
     return rc;
 }
 
+/* Staff accounts for the demo's console and dashboard, when the store has
+ * none: agent, supervisor and admin with random passwords, written to
+ * demo-accounts.txt beside the database (0600) and printed once. A real
+ * deployment makes its own with `kefu users add`. */
+static int demo_accounts(struct kf_store *st, const char *db_path, struct kf_err *err)
+{
+    long long n = 0;
+    int rc = kf_users_count(st, &n, err);
+    if (rc != KF_OK || n > 0)
+        return rc;
+    char path[KF_CONFIG_STR_MAX + 32];
+    const char *slash = strrchr(db_path, '/');
+    snprintf(path, sizeof path, "%.*sdemo-accounts.txt",
+             slash ? (int)(slash - db_path + 1) : 0, db_path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return kf_errorf(err, KF_EIO, "%s: %s", path, strerror(errno));
+    }
+    static const char *const roles[] = {"agent", "supervisor", "admin"};
+    fprintf(f, "# kefu demo staff accounts (username password role); change them with\n"
+               "# kefu users passwd NAME, or make your own with kefu users add\n");
+    for (size_t i = 0; i < 3 && rc == KF_OK; i++) {
+        unsigned char raw[9];
+        char pw[16];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(pw, sizeof pw, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        rc = kf_users_add(st, roles[i], NULL, roles[i], pw, NULL, err);
+        if (rc == KF_OK)
+            fprintf(f, "%s %s %s\n", roles[i], pw, roles[i]);
+        sodium_memzero(pw, sizeof pw);
+    }
+    fclose(f);
+    if (rc == KF_OK)
+        printf("demo staff accounts agent, supervisor and admin: passwords in %s\n", path);
+    return rc;
+}
+
 static int demo__seed(const struct kf_config *cfg, struct kf_seed_params *p)
 {
     struct kf_err err = {0};
@@ -146,6 +191,8 @@ static int demo__seed(const struct kf_config *cfg, struct kf_seed_params *p)
                s.returns);
     if (rc == KF_OK && !s.skipped)
         rc = demo_rules(st, &err);
+    if (rc == KF_OK && !s.skipped && (rc = demo_accounts(st, cfg->db_path, &err)) != KF_OK)
+        fprintf(stderr, "kefu: demo seed: accounts: %s\n", err.msg);
     kf_store_free(st);
     return rc == KF_OK ? 0 : rc == KF_EINVAL ? 2 : 1;
 }

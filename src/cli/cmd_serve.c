@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+#include "kefu/auth.h"
 #include "kefu/engine.h"
 #include "kefu/server.h"
 
@@ -47,6 +50,28 @@ static int serve_print_config(const struct kf_config *cfg)
     fputs(out, stdout);
     free(out);
     return 0;
+}
+
+/* Where staff sign in: the demo's accounts file, or how to make one. */
+static void serve__accounts(const struct kf_config *cfg, struct kf_engine *engine)
+{
+    long long n = 0;
+    struct kf_err err = {0};
+    if (kf_users_count(kf_engine_store(engine), &n, &err) != KF_OK)
+        return;
+    if (n == 0) {
+        printf("no staff accounts yet: kefu users add NAME --role admin (docs/auth.md)\n");
+        return;
+    }
+    char path[KF_CONFIG_STR_MAX + 32];
+    const char *slash = strrchr(cfg->db_path, '/');
+    snprintf(path, sizeof path, "%.*sdemo-accounts.txt",
+             slash ? (int)(slash - cfg->db_path + 1) : 0, cfg->db_path);
+    if (access(path, R_OK) == 0)
+        printf("sign in to the console and dashboard with an account from %s\n", path);
+    if (cfg->identity_secret[0] == '\0')
+        printf("note: auth.identity_secret is not set, so web customers are who they say they "
+               "are (docs/auth.md)\n");
 }
 
 int cmd_serve(int argc, char **argv)
@@ -105,14 +130,16 @@ int cmd_serve(int argc, char **argv)
              kf_server_port(srv));
     printf("listening on %s\n"
            "  web chat     %s/   (as a demo customer: %s/?customer=demo-customer-1)\n"
+           "  agent console %s/console.html   dashboard %s/dashboard.html\n"
            "  JSON API     %s/api/v1/conversations   (docs/api.md)\n"
            "  back office  %s/api/v1/tickets  %s/api/v1/customers/1  %s/api/v1/products\n"
            "  NLU parse    %s/api/v1/nlu/parse\n"
            "  Rasa REST    %s/webhooks/rest/webhook\n"
            "  health       %s/healthz  %s/readyz\n"
            "bot '%s' from %s, database %s. Ctrl-C stops.\n",
-           base, base, base, base, base, base, base, base, base, base, base,
+           base, base, base, base, base, base, base, base, base, base, base, base, base,
            kf_bot_name(kf_engine_bot(engine)), cfg.bot_path, cfg.db_path);
+    serve__accounts(&cfg, engine);
     fflush(stdout);
 
     int sig = 0;

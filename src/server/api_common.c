@@ -276,9 +276,13 @@ int api_query_enum(struct http_req *r, struct http_resp *out, const char *name,
 
 const char *api_actor(struct http_req *r, struct http_resp *out)
 {
+    /* a person signed in is the actor; an API key may name the person it
+     * acts for (an integration's own user) in X-Kefu-Actor */
     const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Kefu-Actor");
+    if (r->who.key_id == 0 && r->who.name[0] != '\0')
+        return r->who.name;
     if (a == NULL)
-        return "api";
+        return r->who.name[0] != '\0' ? r->who.name : "api";
     size_t len = strlen(a);
     int ok = len >= 1 && len <= 64 && kf_utf8_valid_text(a, len);
     for (size_t i = 0; ok && i < len; i++)

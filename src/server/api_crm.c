@@ -81,6 +81,8 @@ done:
 
 static void api__customer_orders(struct http_req *r, struct http_resp *out, long long id)
 {
+    if (api_require_customer(r, out, id) < 0)
+        return; /* a customer's session reaches only its own orders */
     long long limit;
     if (api_query_long(r, out, "limit", 1, 200, 50, &limit, NULL) < 0)
         return;
@@ -175,11 +177,64 @@ static void crm__customers(struct http_req *r, struct http_resp *out, const char
     http_error(r, out, 404, "not_found", "no such endpoint: %s", r->url);
 }
 
+/* GET /api/v1/me/tickets: the customer's own tickets, without internal
+ * fields (assignee, comments stay with the staff). */
+static void api__my_tickets(struct http_req *r, struct http_resp *out)
+{
+    json_t *args = json_pack("{s:I,s:I}", "customer_id", (json_int_t)r->who.customer_id, "limit",
+                             (json_int_t)50),
+           *res;
+    if (api_call(r, out, "tickets", "ticket.list", args, 404, &res) == 0) {
+        json_t *items = json_object_get(res, "items");
+        json_t *mine = json_array();
+        size_t i;
+        json_t *t;
+        json_array_foreach(items, i, t) {
+            json_t *o = json_object();
+            static const char *const keep[] = {"id", "subject", "status", "priority", "category",
+                                               "created_at", "updated_at", "due_at", NULL};
+            for (const char *const *k = keep; *k != NULL; k++)
+                if (json_object_get(t, *k) != NULL)
+                    json_object_set(o, *k, json_object_get(t, *k));
+            json_array_append_new(mine, o);
+        }
+        json_decref(res);
+        http_json(r, out, 200, json_pack("{s:o}", "items", mine));
+    }
+    json_decref(args);
+}
+
+/* /api/v1/me...: a customer's session (the customer_token of a started
+ * conversation) sees its own orders and tickets; staff have no "me" here. */
+static int crm__me(struct http_req *r, struct http_resp *out, const char *url)
+{
+    if (strncmp(url, "/api/v1/me", 10) != 0 || (url[10] != '\0' && url[10] != '/'))
+        return HTTP_DECLINED;
+    if (r->who.customer_id <= 0) {
+        http_error(r, out, 403, "forbidden", "only a customer's session has a /me");
+        return HTTP_HANDLED;
+    }
+    const char *rest = url + 10;
+    if (!is_method(r, "GET"))
+        http_method_not_allowed(r, out, "GET");
+    else if (api_path_end(rest))
+        http_json(r, out, 200, json_pack("{s:I}", "customer_id", (json_int_t)r->who.customer_id));
+    else if (strcmp(rest, "/orders") == 0 || strcmp(rest, "/orders/") == 0)
+        api__customer_orders(r, out, r->who.customer_id);
+    else if (strcmp(rest, "/tickets") == 0 || strcmp(rest, "/tickets/") == 0)
+        api__my_tickets(r, out);
+    else
+        http_error(r, out, 404, "not_found", "no such endpoint: %s", url);
+    return HTTP_HANDLED;
+}
+
 int api_crm_route(struct http_req *r, struct http_resp *out)
 {
     const char *url = r->url;
     char seg[CRM_KEY_MAX + 1];
     const char *rest;
+    if (crm__me(r, out, url) == HTTP_HANDLED)
+        return HTTP_HANDLED;
     if (strcmp(url, "/api/v1/products") == 0 || strcmp(url, "/api/v1/products/") == 0) {
         if (is_method(r, "GET"))
             api__product_list(r, out);

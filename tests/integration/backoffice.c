@@ -196,7 +196,7 @@ static void test_ticket_lifecycle(void **state)
     char hist[512];
     history_of(t, "status", hist, sizeof hist);
     assert_non_null(strstr(hist, "open>pending@agent-7;pending>resolved@alice;"
-                                 "resolved>closed@api;"));
+                                 "resolved>closed@test-admin;"));
     history_of(t, "assignee", hist, sizeof hist);
     assert_non_null(strstr(hist, ">alice@alice;"));
     json_decref(t);
@@ -243,7 +243,7 @@ static void test_ticket_comments(void **state)
     assert_true(json_is_false(json_object_get(c, "internal")));
     json_decref(c);
     c = call("POST", path, "{\"body\":\"no actor\"}", NULL, 201);
-    assert_string_equal(str_field(c, "author"), "api");
+    assert_string_equal(str_field(c, "author"), "test-admin");
     json_decref(c);
 
     snprintf(path, sizeof path, "/api/v1/tickets/%lld", id);

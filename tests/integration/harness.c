@@ -32,9 +32,38 @@ int th_start(struct kefu_proc *p, const char *db, const char *const *extra)
     return th_start_log(p, db, extra, NULL);
 }
 
+/* The admin key of db's tests: made once, kept in DB.th-admin-key. */
+static int th__admin_key(const char *db, char *key, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s.th-admin-key", db);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        int ok = fgets(key, (int)cap, f) != NULL;
+        fclose(f);
+        key[strcspn(key, "\n")] = '\0';
+        if (ok && key[0] != '\0')
+            return 0;
+    }
+    const char *args[] = {"keys", "add", "test-admin", "--role", "admin", "--db", db, NULL};
+    if (th_run_io(args, NULL, key, cap) != 0)
+        return -1;
+    key[strcspn(key, "\n")] = '\0';
+    f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%s\n", key);
+    fclose(f);
+    return key[0] != '\0' ? 0 : -1;
+}
+
 int th_start_log(struct kefu_proc *p, const char *db, const char *const *extra,
                  const char *log_path)
 {
+    if (th__admin_key(db, p->auth, sizeof p->auth) != 0) {
+        fprintf(stderr, "harness: could not make an admin key for %s\n", db);
+        return -1;
+    }
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
@@ -179,8 +208,16 @@ int th_http_ex(const struct kefu_proc *p, const char *method, const char *path, 
     snprintf(cth, sizeof cth, "Content-Type: %s", ctype ? ctype : "application/json");
     h = curl_slist_append(h, cth);
     h = curl_slist_append(h, "Expect:");
-    for (; headers && *headers; headers++)
+    int own_auth = 0;
+    for (; headers && *headers; headers++) {
+        own_auth |= strncasecmp(*headers, "Authorization:", 14) == 0;
         h = curl_slist_append(h, *headers);
+    }
+    char auth[160];
+    if (!own_auth && p->auth[0] != '\0') {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->auth);
+        h = curl_slist_append(h, auth);
+    }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -248,4 +285,85 @@ int th_run(const char *const *args)
     if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
         return -1;
     return WEXITSTATUS(st);
+}
+
+int th_run_io(const char *const *args, const char *input, char *out, size_t outcap)
+{
+    int in[2], outp[2];
+    if (pipe(in) != 0)
+        return -1;
+    if (pipe(outp) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = KEFU_BIN;
+    for (; *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(outp[1], 1);
+        close(in[0]);
+        close(in[1]);
+        close(outp[0]);
+        close(outp[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(outp[1]);
+    if (input != NULL && write(in[1], input, strlen(input)) < 0)
+        perror("harness: write");
+    close(in[1]);
+    size_t len = 0;
+    if (out != NULL && outcap > 0) {
+        ssize_t r;
+        while (len < outcap - 1 && (r = read(outp[0], out + len, outcap - 1 - len)) > 0)
+            len += (size_t)r;
+        out[len] = '\0';
+    }
+    char sink[512];
+    while (read(outp[0], sink, sizeof sink) > 0) {
+    }
+    close(outp[0]);
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+int th_user(const char *db, const char *name, const char *role, const char *password)
+{
+    const char *args[] = {"users", "add", name, "--role", role, "--password-stdin", "--db", db,
+                          NULL};
+    char in[300];
+    snprintf(in, sizeof in, "%s\n", password);
+    return th_run_io(args, in, NULL, 0);
+}
+
+int th_login(const struct kefu_proc *p, const char *name, const char *password, char token[64])
+{
+    json_t *body = json_pack("{s:s,s:s}", "username", name, "password", password);
+    char *s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct th_resp r;
+    const char *hdr[] = {"Authorization:", NULL};
+    int rc = th_http_ex(p, "POST", "/api/v1/auth/login", s, strlen(s), NULL, hdr, &r);
+    free(s);
+    token[0] = '\0';
+    if (rc == 0 && r.status == 200) {
+        json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+        const char *t = json_string_value(json_object_get(doc, "token"));
+        if (t != NULL && strlen(t) < 64)
+            memcpy(token, t, strlen(t) + 1);
+        json_decref(doc);
+    }
+    th_resp_free(&r);
+    return token[0] != '\0' ? 0 : -1;
 }

@@ -14,6 +14,10 @@ struct kefu_proc {
     pid_t pid;
     int port;
     char base[64]; /* http://127.0.0.1:PORT */
+    /* An admin API key made for the test's database (kept beside it in
+     * DB.th-admin-key, so a restarted server reuses it); th_http sends it
+     * unless the request brings its own Authorization header. */
+    char auth[96];
 };
 
 /* A fresh temporary folder (mkdtemp); path written into out. */
@@ -45,7 +49,17 @@ struct th_resp {
     char allow[128];         /* the Allow header (405 replies), "" if none */
 };
 
-/* One HTTP request; body may be NULL; ctype NULL = application/json. */
+/* Add a staff user to db (kefu users add ... --password-stdin): 0 on success. */
+int th_user(const char *db, const char *name, const char *role, const char *password);
+/* Sign in through POST /api/v1/auth/login: 0 and the session token, or -1. */
+int th_login(const struct kefu_proc *p, const char *name, const char *password, char token[64]);
+/* Run kefu with args and its stdin fed from `input`; its stdout (first
+ * outcap-1 bytes) into out. Returns the exit status, -1 if it did not exit. */
+int th_run_io(const char *const *args, const char *input, char *out, size_t outcap);
+
+/* One HTTP request; body may be NULL; ctype NULL = application/json.
+ * Sends the proc's admin key unless headers hold an Authorization line
+ * ("Authorization:" with no value sends no credentials at all). */
 int th_http(const struct kefu_proc *p, const char *method, const char *path, const char *body,
             size_t body_len, const char *ctype, struct th_resp *out);
 /* The same with extra request headers ("Name: value", NULL-terminated). */

@@ -430,6 +430,10 @@ static void test_describe(void **state)
                           "log.level",         "log.format",
                           "campaigns.interval_s", "campaigns.max_per_run",
                           "profiles.rebuild_interval_s",
+                          "auth.identity_secret", "auth.session_ttl_s", "auth.cookie_secure",
+                          "churn.negative_streak", "churn.webhook_url",
+                          "alerts.rules", "alerts.webhook_url", "alerts.interval_s",
+                          "csat.review_below",
 #define CONN(b)                                                                                  \
     "connectors." b ".type", "connectors." b ".url", "connectors." b ".spec",                   \
         "connectors." b ".auth_header", "connectors." b ".timeout_ms", "connectors." b ".retries", \
