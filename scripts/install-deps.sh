@@ -7,13 +7,16 @@
 #   test    what `make test` adds (cmocka, libcurl for the integration client)
 #   bench   what `make bench` adds (wrk, and fastText as the NLU peer)
 #   fuzz    what scripts/fuzz.sh adds (clang with libFuzzer)
-# Usage: scripts/install-deps.sh [build] [test] [bench] [fuzz]   (default: build)
+#   web     node and npm, for the web pages' npm libraries (scripts/install-web-libs.sh:
+#           ECharts for the dashboard); `make run` and `make test` ask for it
+# Usage: scripts/install-deps.sh [build] [test] [bench] [fuzz] [web]   (default: build)
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config
             libmicrohttpd-dev libjansson-dev libyaml-dev libsqlite3-dev
             libutf8proc-dev libstemmer-dev liblinear-dev libopencc-dev libedit-dev
-            libpcre2-dev libsodium-dev liblbfgs-dev libcurl4-openssl-dev libwslay-dev wamerican)
+            libpcre2-dev libsodium-dev liblbfgs-dev libcurl4-openssl-dev libwslay-dev nettle-dev
+            wamerican)
 test_pkgs=(libcmocka-dev libcurl4-openssl-dev sqlite3 chromium fonts-wqy-microhei)
 bench_pkgs=(wrk libcurl4-openssl-dev fasttext)
 fuzz_pkgs=(clang libclang-rt-14-dev)
@@ -26,7 +29,8 @@ for group in "$@"; do
         test)  want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
         bench) want+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
         fuzz)  want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-        *) echo "install-deps.sh: unknown group '$group' (build, test, bench, fuzz)" >&2; exit 2 ;;
+        web)   ;; # node and npm only, below
+        *) echo "install-deps.sh: unknown group '$group' (build, test, bench, fuzz, web)" >&2; exit 2 ;;
     esac
 done
 
@@ -38,7 +42,7 @@ for p in "${want[@]}"; do
 done
 # browser tests need node and npm; Debian's nodejs+npm unless a node is already
 # there (a NodeSource node brings its own npm and conflicts with Debian's)
-case " $* " in *" test "*)
+case " $* " in *" test "*|*" web "*)
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
     command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
 esac

@@ -1,6 +1,11 @@
 /* kefu chat widget: the customer side of the kefu HTTP API (docs/api.md), used by web/index.html.
    Plain JS, no framework, no build step. All UI strings are in STRINGS; server text is only ever
-   rendered with textContent. */
+   rendered with textContent.
+   Live events (docs/api.md "Live events"): once a conversation is started or resumed the widget opens
+   ws(s)://HOST/api/v1/conversations/{id}/ws and renders what is pushed (agent replies, typing, handoff and
+   closed status). A message can arrive twice (pushed, and in the POST reply or a poll): messages are
+   deduplicated by id. When the socket cannot open, or drops and two reconnects fail, the widget polls
+   GET .../messages?after=LAST every 2 s instead (?transport=poll forces that). */
 (() => {
   'use strict';
 
@@ -8,6 +13,13 @@
   const STORE_CONV = 'kefu.conversation';
   const STORE_LANG = 'kefu.lang';
   const MAX_BYTES = 4000; // the API limit: 1..4000 bytes of UTF-8
+  const POLL_MS = 2000;       // polling period when there is no socket
+  const RECONNECTS = 2;       // failed reconnects before falling back to polling
+  const TYPING_EVERY = 3000;  // "typing on" at most this often while the customer types
+  const TYPING_IDLE = 4000;   // "typing off" after this long without a keystroke
+  const AGENT_TYPING_MS = 8000; // hide the agent's typing indicator if no "off" comes
+  // ?transport=poll: never open a socket (tests, and networks that break WebSockets)
+  const FORCE_POLL = new URLSearchParams(location.search).get('transport') === 'poll';
 
   const STRINGS = {
     zh: {
@@ -45,6 +57,13 @@
       'ticket.open': '已受理', 'ticket.pending': '等待您回复', 'ticket.escalated': '已升级处理',
       'ticket.resolved': '已解决', 'ticket.closed': '已关闭',
       'priority.low': '低', 'priority.normal': '普通', 'priority.high': '高', 'priority.urgent': '紧急',
+      agentLabel: '人工客服',
+      'status.handoff': '正在为您转接人工客服，请稍候…',
+      'status.open': '已转回智能助手为您服务',
+      'status.closed': '本次对话已结束',
+      csatTitle: '请为本次服务评分', csatComment: '还有什么想告诉我们的？（选填）', csatSubmit: '提交评价',
+      csatThanks: '感谢您的评价！', csatAlready: '您已评价过本次对话，谢谢！', csatPick: '请先选择星级',
+      csatStar: '星',
     },
     en: {
       pageTitle: 'Demo Shop / 演示商城',
@@ -81,6 +100,13 @@
       'ticket.open': 'Open', 'ticket.pending': 'Waiting for you', 'ticket.escalated': 'Escalated',
       'ticket.resolved': 'Resolved', 'ticket.closed': 'Closed',
       'priority.low': 'Low', 'priority.normal': 'Normal', 'priority.high': 'High', 'priority.urgent': 'Urgent',
+      agentLabel: 'Agent',
+      'status.handoff': 'Connecting you to a human agent, please wait…',
+      'status.open': 'You are back with our assistant',
+      'status.closed': 'This conversation has ended',
+      csatTitle: 'How did we do?', csatComment: 'Anything else to tell us? (optional)', csatSubmit: 'Send rating',
+      csatThanks: 'Thank you for your feedback!', csatAlready: 'You have already rated this conversation. Thank you!',
+      csatPick: 'Pick a number of stars first', csatStar: 'stars',
     },
   };
 
@@ -95,6 +121,8 @@
     return id && new TextEncoder().encode(id).length <= 200 ? id : null; // the API takes 1..200 bytes
   })();
   const STORE_CONV_KEY = CUSTOMER ? `${STORE_CONV}.customer.${CUSTOMER}` : STORE_CONV;
+  // the customer session of the conversation (customer_token of POST /conversations); kept for later use
+  const STORE_TOKEN_KEY = `${STORE_CONV_KEY}.token`;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -112,6 +140,12 @@
     typing: 0,        // how many requests want the typing indicator
     epoch: 0,         // bumped by "new conversation": late replies of the old one are dropped
     nextBefore: null, // history paging cursor
+    seen: new Set(),  // ids of the messages shown (pushes, polls and POST replies overlap)
+    lastId: 0,        // the newest message id seen: polls ask for what is after it
+    status: null,     // open | handoff | closed
+    agentTyping: false,
+    csatShown: false,
+    live: null,       // the live connection (see "live events" below)
   };
 
   /* ---------- helpers ---------- */
@@ -224,7 +258,9 @@
 
   function renderMessage(m) {
     const customer = m.role === 'customer';
-    const node = el('div', `msg ${customer ? 'msg-customer' : 'msg-bot'}`);
+    if (m.role === 'system') return renderSystem(m.text ?? '', m.id);
+    const node = el('div', `msg ${customer ? 'msg-customer' : 'msg-bot'}${m.role === 'agent' ? ' msg-agent' : ''}`);
+    if (m.role === 'agent') node.append(label('span', 'agent-label', 'agentLabel'));
     node.dataset.role = m.role || '';
     node.dataset.kind = m.meta?.kind ?? '';
     if (m.meta?.faq_id) node.dataset.faqId = m.meta.faq_id;
@@ -242,6 +278,17 @@
     }
     node.append(el('div', 'msg-meta'));
     node.lastChild.append(time, status);
+    return node;
+  }
+
+  // A centred line: system messages of the conversation, and status changes (key of STRINGS).
+  function renderSystem(text, id, key) {
+    const node = el('div', 'msg msg-system');
+    node.dataset.role = 'system';
+    if (id != null) node.dataset.id = id;
+    const span = el('span', 'system-text', key ? t(key) : text);
+    if (key) span.dataset.i18n = key;
+    node.append(span);
     return node;
   }
 
@@ -442,8 +489,18 @@
     return box;
   }
 
+  // Remembers the ids of shown messages; false for one already shown.
+  function markSeen(m) {
+    if (m == null || m.id == null) return true;
+    if (state.seen.has(m.id)) return false;
+    state.seen.add(m.id);
+    if (Number.isInteger(m.id) && m.id > state.lastId) state.lastId = m.id;
+    return true;
+  }
+
   // Inserts messages before any unsent customer message / error line, so they stay last.
-  function addMessages(list, { withQuickReplies = true } = {}) {
+  function addMessages(all, { withQuickReplies = true } = {}) {
+    const list = all.filter((m) => m && typeof m === 'object' && markSeen(m));
     const anchor = els.log.querySelector('.msg-pending, .msg-failed, .msg-error');
     list.forEach((m, i) => {
       els.log.insertBefore(renderMessage(m), anchor);
@@ -459,7 +516,7 @@
 
   function setTyping(delta) {
     state.typing = Math.max(0, state.typing + delta);
-    els.typing.hidden = state.typing === 0;
+    els.typing.hidden = state.typing === 0 && !state.agentTyping;
     scrollToEnd();
   }
 
@@ -497,6 +554,7 @@
     state.nextBefore = conv.next_before ?? null;
     els.earlier.hidden = state.nextBefore == null;
     addMessages(Array.isArray(conv.messages) ? conv.messages : []);
+    setStatus(conv.status, { announce: false });
   }
 
   // Resumes the stored conversation (GET) or creates a new one (POST). Shared by concurrent callers.
@@ -512,6 +570,7 @@
             if (epoch !== state.epoch) return;
             state.convId = conv.id || stored;
             showHistory(conv);
+            connectLive();
             return;
           } catch (e) {
             if (e.status !== 404 && e.status !== 400) throw e; // gone or invalid: start a new one
@@ -524,7 +583,9 @@
         if (epoch !== state.epoch) return;
         state.convId = conv.id;
         storageSet(STORE_CONV_KEY, conv.id);
-        showHistory({ messages: conv.messages });
+        if (typeof conv.customer_token === 'string') storageSet(STORE_TOKEN_KEY, conv.customer_token);
+        showHistory({ messages: conv.messages, status: conv.status });
+        connectLive();
       })().finally(() => { if (state.starting === p) state.starting = null; });
       state.starting = p;
     }
@@ -577,6 +638,7 @@
     updateComposer();
     setTyping(+1);
     try {
+      if (state.status === 'closed' && state.convId) leaveClosed();
       await startConversation();
       if (epoch !== state.epoch) return;
       const res = await api('POST', `/conversations/${encodeURIComponent(state.convId)}/messages`,
@@ -585,6 +647,7 @@
       node.classList.remove('msg-pending');
       if (res.message) {
         if (res.message.id != null) node.dataset.id = res.message.id;
+        markSeen(res.message);
         setTime(node, res.message.created_at);
       }
       addMessages(Array.isArray(res.replies) ? res.replies : []);
@@ -593,6 +656,7 @@
       node.classList.remove('msg-pending');
       node.classList.add('msg-failed');
       if (e.status === 404) { // the conversation is gone: the retry starts a new one
+        stopLive();
         state.convId = null;
         storageSet(STORE_CONV_KEY, null);
       }
@@ -606,17 +670,38 @@
     }
   }
 
+  // Writing after a conversation was closed starts a new one below the old one (kept on screen).
+  function leaveClosed() {
+    stopLive();
+    state.convId = null;
+    state.starting = null;
+    state.status = null;
+    state.csatShown = false;
+    state.nextBefore = null;
+    storageSet(STORE_CONV_KEY, null);
+    storageSet(STORE_TOKEN_KEY, null);
+    for (const n of els.log.querySelectorAll('.csat:not(.csat-finished)')) n.remove();
+  }
+
   function submit() {
     const text = els.input.value.trim();
     if (!text || state.busy || utf8Length(text) > MAX_BYTES) return;
+    typingStop();
     els.input.value = '';
     autosize();
     deliver(text);
   }
 
   function newConversation() {
+    stopLive();
     state.epoch++;
     state.convId = null;
+    state.seen = new Set();
+    state.lastId = 0;
+    state.status = null;
+    state.agentTyping = false;
+    state.csatShown = false;
+    storageSet(STORE_TOKEN_KEY, null);
     state.starting = null;
     state.busy = false;
     state.typing = 0;
@@ -628,6 +713,254 @@
     updateComposer();
     init();
     els.input.focus();
+  }
+
+  /* ---------- live events: WebSocket, or polling ----------
+     One live connection per conversation (state.live, dropped by "new conversation" through the epoch).
+     WebSocket first; the socket's first message is {"type":"hello","status":...}. After a drop the widget
+     reconnects (1 s, then 2 s) and fetches what it missed with ?after=; if the first socket never opens,
+     or RECONNECTS reconnects fail, it polls GET .../messages?after=LAST every POLL_MS instead. */
+
+  function setTransport(mode) { els.panel.dataset.transport = mode; }
+
+  function connectLive() {
+    if (!state.convId || state.live?.epoch === state.epoch) return;
+    state.live = { epoch: state.epoch, convId: state.convId, ws: null, opened: false, failures: 0,
+      timer: null, polling: false };
+    if (FORCE_POLL || typeof WebSocket !== 'function') startPolling(state.live);
+    else openSocket(state.live);
+  }
+
+  function stopLive() {
+    const live = state.live;
+    if (!live) return;
+    state.live = null;
+    clearTimeout(live.timer);
+    if (live.ws) { live.ws.onclose = null; live.ws.close(1000); }
+    typingStop();
+    setTransport('');
+  }
+
+  const current = (live) => state.live === live && live.epoch === state.epoch;
+
+  function openSocket(live) {
+    setTransport('connecting');
+    let ws;
+    try {
+      const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+      ws = new WebSocket(`${scheme}://${location.host}${API}/conversations/${encodeURIComponent(live.convId)}/ws`);
+    } catch {
+      startPolling(live);
+      return;
+    }
+    live.ws = ws;
+    let opened = false;
+    ws.onopen = () => { opened = true; };
+    ws.onmessage = (e) => {
+      if (!current(live)) return;
+      let ev;
+      try { ev = JSON.parse(e.data); } catch { return; }
+      if (ev?.type === 'hello') {
+        const again = live.opened;
+        live.opened = true;
+        live.failures = 0;
+        setTransport('ws');
+        if (again) catchUp(live); // pushes sent while the socket was down are gone: fetch them
+      }
+      handleEvent(ev);
+    };
+    ws.onclose = () => {
+      if (!current(live)) return;
+      live.ws = null;
+      // never worked: poll at once; a reconnect that failed RECONNECTS times: poll too
+      if (!live.opened || (!opened && ++live.failures > RECONNECTS)) { startPolling(live); return; }
+      setTransport('connecting');
+      live.timer = setTimeout(() => { if (current(live)) openSocket(live); }, 1000 * (live.failures + 1));
+    };
+  }
+
+  function startPolling(live) {
+    if (!current(live) || live.polling) return;
+    live.polling = true;
+    live.ws = null;
+    setTransport('poll');
+    const tick = async () => {
+      if (!current(live)) return;
+      let more = false;
+      try { more = await catchUp(live); } catch (e) {
+        if (e.status === 404) return; // the conversation is gone: nothing more will come
+      }
+      if (current(live)) live.timer = setTimeout(tick, more ? 0 : POLL_MS);
+    };
+    tick();
+  }
+
+  // Messages after the newest one seen, and the status; true when more remain.
+  async function catchUp(live) {
+    const conv = await api('GET', `/conversations/${encodeURIComponent(live.convId)}/messages?after=${state.lastId}&limit=50`);
+    if (!current(live)) return false;
+    receive(Array.isArray(conv.messages) ? conv.messages : []);
+    setStatus(conv.status);
+    return conv.next_after != null;
+  }
+
+  function handleEvent(ev) {
+    if (!ev || typeof ev !== 'object') return;
+    if (ev.conversation_id != null && ev.conversation_id !== state.convId) return;
+    switch (ev.type) {
+      case 'hello': setStatus(ev.status); break;
+      case 'message': if (ev.message && typeof ev.message === 'object') receive([ev.message]); break;
+      case 'status': setStatus(ev.status); break;
+      case 'typing': if (ev.role === 'agent') setAgentTyping(ev.on === true); break;
+      default: break; // events this widget does not know
+    }
+  }
+
+  // Pushed or polled messages. The customer's own message may come before its POST reply: it then
+  // confirms the bubble already shown (pending, no id yet) instead of being shown twice.
+  function receive(list) {
+    const fresh = [];
+    for (const m of list) {
+      if (!m || typeof m !== 'object' || (m.id != null && state.seen.has(m.id))) continue;
+      if (m.role === 'customer') {
+        const pending = els.log.querySelector('.msg-customer.msg-pending:not([data-id])');
+        if (pending) {
+          markSeen(m);
+          pending.dataset.id = m.id;
+          pending.classList.remove('msg-pending');
+          continue;
+        }
+      }
+      if (m.role === 'agent') setAgentTyping(false);
+      fresh.push(m);
+    }
+    if (!fresh.length) return;
+    if (fresh.some((m) => m.role !== 'customer' && Array.isArray(m.quick_replies) && m.quick_replies.length)) {
+      removeQuickReplies();
+    }
+    addMessages(fresh);
+  }
+
+  function setAgentTyping(on) {
+    clearTimeout(state.agentTypingTimer);
+    state.agentTyping = on;
+    if (on) state.agentTypingTimer = setTimeout(() => setAgentTyping(false), AGENT_TYPING_MS);
+    setTyping(0);
+  }
+
+  // A status change: a line in the log (unless announce is false) and, once closed, the rating prompt.
+  function setStatus(status, { announce = true } = {}) {
+    if (status !== 'open' && status !== 'handoff' && status !== 'closed') return;
+    const before = state.status;
+    state.status = status;
+    els.panel.dataset.status = status;
+    // back to the bot: the server writes its own message for that (docs/console.md), so no line here
+    if (announce && before != null && before !== status && status !== 'open') {
+      const anchor = els.log.querySelector('.msg-pending, .msg-failed, .msg-error');
+      els.log.insertBefore(renderSystem('', null, `status.${status}`), anchor);
+      scrollToEnd();
+    }
+    if (status === 'closed') {
+      setAgentTyping(false);
+      showCsat();
+    }
+  }
+
+  /* typing: the customer's, to the agents (throttled) */
+
+  function sendTyping(on) {
+    const live = state.live;
+    if (!live || !current(live)) return;
+    if (live.ws && live.ws.readyState === WebSocket.OPEN) {
+      live.ws.send(JSON.stringify({ type: 'typing', on }));
+    } else if (live.polling) {
+      fetch(`${API}/conversations/${encodeURIComponent(live.convId)}/typing`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ on }),
+      }).catch(() => {});
+    }
+  }
+
+  function typingNoted() {
+    if (!state.convId || !els.input.value.trim()) { typingStop(); return; }
+    const now = Date.now();
+    if (!state.typingOn || now - state.typingSentAt >= TYPING_EVERY) {
+      state.typingOn = true;
+      state.typingSentAt = now;
+      sendTyping(true);
+    }
+    clearTimeout(state.typingIdle);
+    state.typingIdle = setTimeout(typingStop, TYPING_IDLE);
+  }
+
+  function typingStop() {
+    clearTimeout(state.typingIdle);
+    if (!state.typingOn) return;
+    state.typingOn = false;
+    sendTyping(false);
+  }
+
+  /* ---------- rating (CSAT) when the conversation is closed ---------- */
+
+  function showCsat() {
+    if (state.csatShown || !state.convId) return;
+    state.csatShown = true;
+    const convId = state.convId;
+    const box = el('form', 'csat');
+    box.setAttribute('aria-labelledby', 'kefu-csat-title');
+    const title = label('div', 'csat-title', 'csatTitle');
+    title.id = 'kefu-csat-title';
+    const stars = el('div', 'csat-stars');
+    stars.setAttribute('role', 'radiogroup');
+    let score = 0;
+    const buttons = [1, 2, 3, 4, 5].map((n) => {
+      const b = el('button', 'csat-star', '★');
+      b.type = 'button';
+      b.dataset.score = String(n);
+      b.setAttribute('role', 'radio');
+      b.setAttribute('aria-checked', 'false');
+      b.setAttribute('aria-label', `${n} ${t('csatStar')}`);
+      b.addEventListener('click', () => {
+        score = n;
+        for (const o of buttons) {
+          o.classList.toggle('on', Number(o.dataset.score) <= n);
+          o.setAttribute('aria-checked', String(o === b));
+        }
+        send.disabled = false;
+      });
+      stars.append(b);
+      return b;
+    });
+    const comment = el('textarea', 'csat-comment');
+    comment.rows = 2;
+    comment.maxLength = 1000;
+    comment.placeholder = t('csatComment');
+    comment.dataset.i18nPlaceholder = 'csatComment';
+    const send = label('button', 'csat-send', 'csatSubmit');
+    send.type = 'submit';
+    send.disabled = true;
+    const note = el('p', 'csat-note');
+    box.append(title, stars, comment, send, note);
+    box.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!score) { note.textContent = t('csatPick'); return; }
+      send.disabled = true;
+      const done = (key) => {
+        box.replaceChildren(label('p', 'csat-done', key));
+        box.classList.add('csat-finished');
+      };
+      try {
+        const body = { score };
+        if (comment.value.trim()) body.comment = comment.value.trim();
+        await api('POST', `/conversations/${encodeURIComponent(convId)}/csat`, body);
+        done('csatThanks');
+      } catch (err) {
+        if (err.status === 409) done('csatAlready');
+        else if (err.status === 404) done('csatThanks');
+        else { note.textContent = err.message; send.disabled = false; }
+      }
+    });
+    els.log.append(box);
+    scrollToEnd();
   }
 
   /* ---------- panel ---------- */
@@ -652,7 +985,7 @@
       submit();
     }
   });
-  els.input.addEventListener('input', () => { autosize(); updateComposer(); });
+  els.input.addEventListener('input', () => { autosize(); updateComposer(); typingNoted(); });
   els.lang.addEventListener('click', toggleLang);
   els.newBtn.addEventListener('click', newConversation);
   els.earlier.addEventListener('click', loadEarlier);

@@ -54,6 +54,10 @@ struct kf_conversation {
     char status[16]; /* open | handoff | closed */
     long long created_at; /* ms since the epoch */
     long long updated_at;
+    /* agent handling (issue 7, agent.h): read by conversation_get/find_open */
+    long long assignee_id; /* the agent (users.id) who took it over; 0: the bot answers */
+    char needs_human[24];  /* why it is in the agents' queue; "": it is not */
+    int negative_streak;   /* negative customer messages in a row */
 };
 
 int kf_store_conversation_create(struct kf_store *st, const struct kf_conversation *c,
@@ -117,6 +121,23 @@ struct kf_turn_write {
     const char *handoff_reason; /* NULL: none */
     const char *dialog_state;   /* JSON object text replacing the stored state; NULL: unchanged */
     const struct kf_turn_record *record; /* NULL: none (record.message = msgs[0]) */
+    /* The agents' queue (issue 7, docs/console.md), kept in the same
+     * transaction. sentiment_step: +1 a negative (or angry) customer
+     * message, the conversation's negative streak grows; -1 another
+     * sentiment, it resets; 0 unchanged. needs_human: a reason to put the
+     * conversation in the queue (customer_request, low_confidence, a
+     * handoff reason of the policy; NULL none); the store also queues it as
+     * negative_streak when the streak reaches churn_streak (> 0), and as vip
+     * when a VIP customer (customers.tier) is negative. A stronger reason
+     * replaces a weaker one (customer_request > negative_streak > vip >
+     * low_confidence); a closed conversation is never queued. */
+    int sentiment_step;
+    const char *needs_human;
+    int churn_streak;
+    /* out: the streak after the turn, and the reason the turn queued the
+     * conversation with (static text; NULL when it did not change it) */
+    int streak_out;
+    const char *queued_out;
 };
 
 int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf_err *err);
@@ -126,6 +147,12 @@ int kf_store_turn_commit(struct kf_store *st, struct kf_turn_write *t, struct kf
 int kf_store_messages_list(struct kf_store *st, const char *conversation_id, long long before,
                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                            int *more, struct kf_err *err);
+/* Messages with id > after, oldest first, at most limit (1..1000); *more is
+ * set when newer ones remain. For clients polling for what is new (issue 7).
+ * Strings go into the arena. */
+int kf_store_messages_after(struct kf_store *st, const char *conversation_id, long long after,
+                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                            int *more, struct kf_err *err);
 
 /* The dialog state last committed for a conversation (JSON object text, in
  * the arena), or *out = NULL when there is none. */

@@ -81,6 +81,20 @@ int kf_store_messages_list(struct kf_store *st, const char *conversation_id, lon
     return st->ops->messages_list(st, conversation_id, before, limit, a, out, n, more, err);
 }
 
+int kf_store_messages_after(struct kf_store *st, const char *conversation_id, long long after,
+                            int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                            int *more, struct kf_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    *more = 0;
+    if (limit < 1 || limit > 1000)
+        return kf_errorf(err, KF_EINVAL, "store: limit %d out of range [1, 1000]", limit);
+    if (st->ops->messages_after == NULL)
+        return kf_errorf(err, KF_EUNSUPPORTED, "store %s: no messages_after", st->ops->name);
+    return st->ops->messages_after(st, conversation_id, after, limit, a, out, n, more, err);
+}
+
 int kf_store_turns_list(struct kf_store *st, const char *conversation_id, int limit,
                         struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
                         size_t *n, struct kf_err *err)

@@ -29,6 +29,9 @@ struct kf_store_ops {
     int (*messages_list)(struct kf_store *st, const char *conversation_id, long long before,
                          int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                          int *more, struct kf_err *err);
+    int (*messages_after)(struct kf_store *st, const char *conversation_id, long long after,
+                          int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                          int *more, struct kf_err *err);
     int (*turns_list)(struct kf_store *st, const char *conversation_id, int limit,
                       struct kf_arena *a, struct kf_turn_record **out, long long **message_ids,
                       size_t *n, struct kf_err *err);
@@ -44,6 +47,11 @@ struct kf_events_ops;   /* events.h: events, profiles, segments (events_int.h) *
 struct kf_mining_ops;   /* mining.h: association rules (mining_int.h) */
 struct kf_reco_ops;     /* reco.h: the recommendation log (reco_int.h) */
 struct kf_campaign_ops; /* campaign.h: campaign sends (campaign_int.h) */
+struct kf_auth_ops;     /* auth.h: users, sessions, API keys (auth_int.h) */
+struct kf_agent_ops;    /* agent.h: the agents' queue and actions (agent_int.h) */
+struct kf_review_ops;   /* review.h: CSAT and the review queue (review_int.h) */
+struct kf_experiment_ops; /* experiment.h: A/B assignments and reports (experiment_int.h) */
+struct kf_ops_ops;       /* ops.h: KPIs, reports, alerts, webhook outbox (ops_int.h) */
 struct kf_profile_rules;
 
 struct kf_store {
@@ -53,6 +61,11 @@ struct kf_store {
     const struct kf_mining_ops *mining;
     const struct kf_reco_ops *reco;
     const struct kf_campaign_ops *campaigns;
+    const struct kf_auth_ops *auth;
+    const struct kf_agent_ops *agent;
+    const struct kf_review_ops *review;
+    const struct kf_experiment_ops *experiments;
+    const struct kf_ops_ops *ops_tables; /* ops.h (`ops` is the store's own table) */
     const struct kf_profile_rules *rules; /* borrowed; NULL: built-in defaults */
     int events_deferred; /* kf_events_set_deferred: ingests leave profiles to a rebuild */
 };

@@ -5,8 +5,9 @@
  * result. Validation errors name the field: "text: expected a string".
  *
  * Reading raw PII (GET ...?reveal=pii) is the one privileged call: it needs
+ * a signed-in supervisor or admin (a person, not an API key), or
  * `Authorization: Bearer <privacy.reveal_token>` (compared in constant time;
- * the interim permission until issue 7 brings accounts and roles), every
+ * for scripts that predate accounts), every
  * attempt is written to the log as an "audit" line (conversation, count,
  * client; never a value or the token), and the reply is not to be cached.
  */
@@ -18,6 +19,8 @@
 #include <strings.h>
 
 #include "http_int.h"
+#include "kefu/auth.h"
+#include "kefu/metrics.h"
 #include "kefu/utf8.h"
 
 json_t *api_message_json(const struct kf_message *m)
@@ -87,9 +90,21 @@ void api_conversation_create(struct http_req *r, struct http_resp *out)
             http_error(r, out, 400, "bad_request", "customer: expected an object");
             goto done;
         }
+        const char *hash = NULL;
         if (api_body_string(r, out, cust, "external_id", 200, 0, &ext) < 0 ||
-            api_body_string(r, out, cust, "name", 200, 0, &name) < 0)
+            api_body_string(r, out, cust, "name", 200, 0, &name) < 0 ||
+            api_body_string(r, out, cust, "identity_hash", 128, 0, &hash) < 0)
             goto done;
+        /* who says they are this customer? (docs/auth.md "Customers") */
+        const struct kf_config *cfg = r->srv->p.config;
+        if (ext != NULL && cfg != NULL && cfg->identity_secret[0] != '\0' &&
+            r->who.role < KF_ROLE_CHANNEL &&
+            !kf_auth_identity_ok(cfg->identity_secret, ext, hash)) {
+            http_error(r, out, 403, "forbidden",
+                       hash == NULL ? "customer.identity_hash: required with an external_id"
+                                    : "customer.identity_hash: does not match the external_id");
+            goto done;
+        }
     }
     struct kf_start req = {.channel = channel ? channel : "api", .lang = lang,
                            .external_id = ext, .name = name};
@@ -105,6 +120,16 @@ void api_conversation_create(struct http_req *r, struct http_resp *out)
     json_t *msgs = json_array();
     json_array_append_new(msgs, api_message_json(&greeting));
     json_object_set_new(o, "messages", msgs);
+    /* the customer's session: their own orders and tickets (GET /api/v1/me) */
+    char token[KF_AUTH_TOKEN_MAX];
+    long ttl = r->srv->p.config ? r->srv->p.config->session_ttl_s : 12 * 3600;
+    if (kf_auth_customer_session(kf_engine_store(r->srv->p.engine), conv.customer_id, ttl, token,
+                                 &err) == KF_OK)
+        json_object_set_new(o, "customer_token", json_string(token));
+    else
+        KF_WARN(r->srv->p.log, "auth", "no customer session: %s", err.msg);
+    memset(token, 0, sizeof token);
+    json_object_set_new(o, "customer_id", json_integer(conv.customer_id));
     http_json(r, out, 201, o);
 done:
     json_decref(body);
@@ -166,6 +191,13 @@ static int api__reveal_allowed(struct http_req *r, struct http_resp *out, const 
     }
     char peer[64];
     api__peer(r, peer);
+    /* a signed-in supervisor or admin may (issue 7); the audit line names them */
+    if (r->who.role >= KF_ROLE_SUPERVISOR && r->who.key_id == 0) {
+        KF_WARN(r->srv->p.log, "audit", "pii reveal by %s (%s): conversation %s, client %s",
+                r->who.name, kf_role_name(r->who.role), id, peer);
+        *reveal = 1;
+        return 0;
+    }
     const char *want = r->srv->p.reveal_token;
     if (want == NULL || want[0] == '\0') {
         KF_WARN(r->srv->p.log, "audit", "pii reveal denied: conversation %s, client %s: reveal "
@@ -193,14 +225,26 @@ static int api__reveal_allowed(struct http_req *r, struct http_resp *out, const 
     return 0;
 }
 
+/* An internal note of the console (role system, kind note): staff only. */
+static int api__is_note(const struct kf_message *m)
+{
+    return strcmp(m->role, "system") == 0 && m->kind != NULL && strcmp(m->kind, "note") == 0;
+}
+
+/* ?after=MSGID (polling widgets): messages newer than MSGID, oldest first,
+ * with "next_after" when more remain. Internal notes are left out unless
+ * staff asks: customers reach this with the conversation's id. */
 void api_conversation_get(struct http_req *r, struct http_resp *out, const char *id)
 {
-    long limit, before;
+    long limit, before, after;
     int reveal;
     if (api__query_long(r, out, "limit", 1, 200, 50, &limit) < 0 ||
         api__query_long(r, out, "before", 1, 0x7fffffffffffffffL, 0, &before) < 0 ||
+        api__query_long(r, out, "after", 0, 0x7fffffffffffffffL, -1, &after) < 0 ||
         api__reveal_allowed(r, out, id, &reveal) < 0)
         return;
+    if (after >= 0 && before > 0)
+        return http_error(r, out, 400, "bad_request", "before and after: give one of them");
     struct kf_store *st = kf_engine_store(r->srv->p.engine);
     struct kf_conversation conv;
     struct kf_err err = {0};
@@ -208,7 +252,9 @@ void api_conversation_get(struct http_req *r, struct http_resp *out, const char 
     struct kf_message *msgs = NULL;
     size_t n = 0;
     int more = 0;
-    if (rc == KF_OK)
+    if (rc == KF_OK && after >= 0)
+        rc = kf_store_messages_after(st, id, after, (int)limit, r->arena, &msgs, &n, &more, &err);
+    else if (rc == KF_OK)
         rc = kf_store_messages_list(st, id, before, (int)limit, r->arena, &msgs, &n, &more, &err);
     size_t revealed = 0, failed = 0;
     if (rc == KF_OK && reveal)
@@ -227,10 +273,14 @@ void api_conversation_get(struct http_req *r, struct http_resp *out, const char 
     }
     json_t *o = api__conversation_json(&conv);
     json_t *arr = json_array();
+    int staff = r->who.role >= KF_ROLE_AGENT;
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, api_message_json(&msgs[i]));
+        if (staff || !api__is_note(&msgs[i]))
+            json_array_append_new(arr, api_message_json(&msgs[i]));
     json_object_set_new(o, "messages", arr);
-    if (more && n > 0)
+    if (more && n > 0 && after >= 0)
+        json_object_set_new(o, "next_after", json_integer(msgs[n - 1].id));
+    else if (more && n > 0)
         json_object_set_new(o, "next_before", json_integer(msgs[0].id));
     if (reveal) {
         json_object_set_new(o, "revealed", json_integer((json_int_t)revealed));
@@ -277,6 +327,62 @@ void api_conversation_turns(struct http_req *r, struct http_resp *out, const cha
     http_json(r, out, 200, body);
 }
 
+/* Live events of a committed turn (ws.c): the customer's message, each
+ * reply, the status when the turn handed off, and a queue event for the
+ * agents when it put the conversation in their queue; reply is borrowed. */
+static void api__publish_turn(struct http_req *r, const char *id, json_t *reply,
+                              const struct kf_turn *turn)
+{
+    json_t *msgs = json_array();
+    json_array_append(msgs, json_object_get(reply, "message"));
+    json_array_extend(msgs, json_object_get(reply, "replies"));
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) {
+        json_t *ev = json_pack("{s:s,s:s,s:O}", "type", "message", "conversation_id", id,
+                               "message", m);
+        http_publish_conv(r->srv, id, ev);
+        json_decref(ev);
+    }
+    json_decref(msgs);
+    const char *reason = turn->queued ? turn->queued : turn->handoff ? "customer_request" : NULL;
+    if (turn->handoff) {
+        json_t *ev = json_pack("{s:s,s:s,s:s,s:n,s:s}", "type", "status", "conversation_id", id,
+                               "status", "handoff", "assignee", "needs_human", reason);
+        http_publish_conv(r->srv, id, ev);
+        json_decref(ev);
+    }
+    if (turn->queued) { /* the agents' queue (api_console.c, docs/console.md) */
+        json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", "type", "queue", "conversation_id", id,
+                               "reason", turn->queued, "queued", 1);
+        if (ev != NULL && turn->churn_ticket_id > 0)
+            json_object_set_new(ev, "churn_ticket_id", json_integer(turn->churn_ticket_id));
+        http_publish(r->srv, "agents", ev);
+        json_decref(ev);
+    }
+}
+
+/* The metrics of a committed turn (metrics.h): its messages, the intent
+ * understood (the customer message's meta), a not-sure reply, and the
+ * reason when the turn put the conversation in the agents' queue. */
+static void api__count_turn(struct http_req *r, const struct kf_turn *turn)
+{
+    struct kf_metrics *m = r->srv->metrics;
+    if (m == NULL)
+        return;
+    kf_metrics_message(m, "customer");
+    json_t *meta = turn->customer.meta_json ? json_loads(turn->customer.meta_json, 0, NULL) : NULL;
+    kf_metrics_intent(m, json_string_value(json_object_get(meta, "intent")));
+    json_decref(meta);
+    for (size_t i = 0; i < turn->nreplies; i++) {
+        kf_metrics_message(m, turn->replies[i].role);
+        if (turn->replies[i].kind != NULL && strcmp(turn->replies[i].kind, "not_sure") == 0)
+            kf_metrics_fallback(m);
+    }
+    if (turn->queued != NULL)
+        kf_metrics_handoff(m, turn->queued);
+}
+
 void api_message_post(struct http_req *r, struct http_resp *out, const char *id)
 {
     json_t *body = http_body_object(r, out, 0);
@@ -302,12 +408,27 @@ void api_message_post(struct http_req *r, struct http_resp *out, const char *id)
         http_engine_error(r, out, rc, &err);
         goto done;
     }
+    api__count_turn(r, &turn);
     json_t *replies = json_array();
     for (size_t i = 0; i < turn.nreplies; i++)
         json_array_append_new(replies, api_message_json(&turn.replies[i]));
-    http_json(r, out, 200,
-              json_pack("{s:s,s:o,s:o}", "conversation_id", id, "message",
-                        api_message_json(&turn.customer), "replies", replies));
+    json_t *reply = json_pack("{s:s,s:o,s:o}", "conversation_id", id, "message",
+                              api_message_json(&turn.customer), "replies", replies);
+    api__publish_turn(r, id, reply, &turn);
+    http_json(r, out, 200, reply);
 done:
     json_decref(body);
+}
+
+void api_turn_done(struct http_req *r, const char *id, const struct kf_turn *turn)
+{
+    api__count_turn(r, turn);
+    json_t *replies = json_array();
+    for (size_t i = 0; i < turn->nreplies; i++)
+        json_array_append_new(replies, api_message_json(&turn->replies[i]));
+    json_t *reply = json_pack("{s:s,s:o,s:o}", "conversation_id", id, "message",
+                              api_message_json(&turn->customer), "replies", replies);
+    if (reply != NULL)
+        api__publish_turn(r, id, reply, turn);
+    json_decref(reply);
 }

@@ -39,6 +39,7 @@ void api_rasa_webhook(struct http_req *r, struct http_resp *out)
         http_engine_error(r, out, rc, &err);
         goto done;
     }
+    api_turn_done(r, conv.id, &turn);
     json_t *arr = json_array();
     for (size_t i = 0; i < turn.nreplies; i++) {
         json_t *m = api_message_json(&turn.replies[i]);

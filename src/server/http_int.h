@@ -19,11 +19,15 @@
 #include "kefu/server.h"
 
 struct sched;
+struct kf_metrics;
+struct hub;
 
 struct kf_server {
     struct kf_server_params p;
     struct MHD_Daemon *mhd;
     struct sched *sched; /* campaigns (scheduler.h); NULL: none */
+    struct kf_metrics *metrics; /* GET /metrics and the alert ring (metrics.h); owned */
+    struct hub *hub;     /* WebSocket connections (hub.h, ws.c) */
     char web_root[4096]; /* realpath, "" when none */
     int port;
 };
@@ -115,8 +119,8 @@ const char *kf_role_name(enum kf_role role);
 int kf_role_parse(const char *name, enum kf_role *out); /* 0, or -1 when unknown */
 /* 0 when r->who has at least `min`; else -1 after a 401/403 reply. */
 int api_require(struct http_req *r, struct http_resp *out, enum kf_role min);
-/* 0 when r->who is staff (agent or above) or the customer `customer_id`
- * itself; else -1 after a 403 reply. */
+/* 0 when r->who is staff or a channel (which speaks for any customer) or
+ * the customer `customer_id` itself; else -1 after a 401/403 reply. */
 int api_require_customer(struct http_req *r, struct http_resp *out, long long customer_id);
 /* The table lookup the router uses: the smallest role for method + url. */
 enum kf_role access_required(const char *method, const char *url);
@@ -137,6 +141,14 @@ int api_ws_route(struct http_req *r, struct http_resp *out);  /* WebSocket upgra
  * dropped and reconnects or polls). The event is {"type": ..., ...}; see
  * docs/api.md "Live events". json is borrowed. */
 void http_publish(struct kf_server *srv, const char *topic, json_t *event);
+/* A conversation's event to both "conv:<id>" and "agents" (internal notes,
+ * role system + kind note, go to "agents" only). json is borrowed. */
+void http_publish_conv(struct kf_server *srv, const char *conv_id, json_t *event);
+/* The WebSocket hub of a server: started with it, stopped before MHD is
+ * (ws.c; server.c calls them). */
+int http_live_start(struct kf_server *srv, struct kf_err *err);
+void http_live_stop(struct kf_server *srv);
+void http_live_free(struct kf_server *srv);
 
 /* Routes */
 void api_conversation_create(struct http_req *r, struct http_resp *out);
@@ -146,6 +158,11 @@ void api_conversation_turns(struct http_req *r, struct http_resp *out, const cha
 void api_rasa_webhook(struct http_req *r, struct http_resp *out);
 void api_nlu_parse(struct http_req *r, struct http_resp *out);
 void http_static(struct http_req *r, struct http_resp *out);
+
+/* After a turn of another channel (the Rasa REST webhook) committed: count
+ * it (metrics.h) and push its messages to the live sockets (ws.c), as
+ * POST .../messages does for its own turns. */
+void api_turn_done(struct http_req *r, const char *id, const struct kf_turn *turn);
 
 /* A stored message as the API shows it. */
 json_t *api_message_json(const struct kf_message *m);
@@ -192,8 +209,9 @@ int api_query_bool(struct http_req *r, struct http_resp *out, const char *name, 
 int api_query_enum(struct http_req *r, struct http_resp *out, const char *name,
                    const char *const *allowed, const char **val);
 
-/* Who makes a change: the X-Kefu-Actor header (1..64 bytes of text) or
- * "api". NULL after a 400. Interim until accounts and roles (issue 7). */
+/* Who makes a change: the signed-in user; for an API key the X-Kefu-Actor
+ * header (1..64 bytes of text: the person the integration acts for) or the
+ * key's name. NULL after a 400. */
 const char *api_actor(struct http_req *r, struct http_resp *out);
 
 /* Integer times (ms) under the keys "at", "eta" and "*_at" → ISO 8601

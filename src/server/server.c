@@ -26,7 +26,10 @@
 #include <unistd.h>
 
 #include "http_int.h"
+#include "kefu/classifier.h"
 #include "kefu/mem.h"
+#include "kefu/metrics.h"
+#include "kefu/nlu.h"
 #include "scheduler.h"
 
 struct kf_server_params kf_server_default_params(void)
@@ -261,9 +264,39 @@ static void http__req_free(struct http_req *r)
     kf_free(r);
 }
 
+/* The route class of kefu_http_request_duration_seconds (metrics.h). The
+ * Rasa channel's POST is a customer message like the API's. */
+static enum kf_route_class http__route_class(const struct http_req *r)
+{
+    static const char conv[] = "/api/v1/conversations";
+    const char *url = r->url;
+    size_t n = strlen(url);
+    if (strncmp(url, conv, sizeof conv - 1) == 0) {
+        int msg = n > 9 && strcmp(url + n - 9, "/messages") == 0 && strcmp(r->method, "POST") == 0;
+        return msg ? KF_ROUTE_CONVERSATION_MESSAGE : KF_ROUTE_CONVERSATION_OTHER;
+    }
+    if (strcmp(url, "/webhooks/rest/webhook") == 0)
+        return KF_ROUTE_CONVERSATION_MESSAGE;
+    if (strncmp(url, "/api/", 5) == 0)
+        return KF_ROUTE_BACKOFFICE;
+    if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+        strcmp(url, "/metrics") == 0 || strncmp(url, "/webhooks/", 10) == 0)
+        return KF_ROUTE_OTHER;
+    return KF_ROUTE_STATIC;
+}
+
+/* The request's duration, status and class into the metrics. */
+static void http__observe(const struct http_req *r, unsigned status)
+{
+    if (r->srv->metrics != NULL)
+        kf_metrics_request(r->srv->metrics, http__route_class(r), r->method, status,
+                           (double)(now_ns() - r->t0_ns) / 1e9, 0);
+}
+
 static enum MHD_Result http__queue(struct http_req *r, struct http_resp *out)
 {
     struct MHD_Response *resp;
+    http__observe(r, out->status);
     if (out->raw != NULL) {
         enum MHD_Result ok = MHD_queue_response(r->conn, out->status, out->raw);
         MHD_destroy_response(out->raw);
@@ -379,6 +412,22 @@ static void http__mhd_log(void *cls, const char *fmt, va_list ap)
     KF_WARN(srv->p.log, "mhd", "%s", msg);
 }
 
+/* The metrics, labelled with the bot's intents (its intent model's labels). */
+static int http__metrics_new(struct kf_server *srv, struct kf_err *err)
+{
+    const struct kf_nlu *nlu = kf_engine_nlu(srv->p.engine);
+    const struct kf_classifier *im = nlu != NULL ? kf_nlu_model(nlu, "intent") : NULL;
+    const char *names[KF_METRICS_MAX_INTENTS];
+    size_t n = 0;
+    for (size_t i = 0; im != NULL && i < kf_classifier_nlabels(im) && n < KF_METRICS_MAX_INTENTS;
+         i++)
+        names[n++] = kf_classifier_label(im, i);
+    struct kf_metrics_params mp = kf_metrics_default_params();
+    mp.intents = names;
+    mp.nintents = n;
+    return kf_metrics_new(mp, &srv->metrics, err);
+}
+
 int kf_server_start(struct kf_server_params p, struct kf_server **out, struct kf_err *err)
 {
     *out = NULL;
@@ -420,6 +469,17 @@ int kf_server_start(struct kf_server_params p, struct kf_server **out, struct kf
             return kf_errorf(err, KF_ECONFIG, "server.host: '%s' is not an IP address", host);
         }
     }
+    int lrc = http__metrics_new(srv, err); /* GET /metrics, the alert ring */
+    if (lrc != KF_OK) {
+        kf_free(srv);
+        return lrc;
+    }
+    lrc = http_live_start(srv, err); /* the WebSocket hub (ws.c), before any request */
+    if (lrc != KF_OK) {
+        kf_metrics_free(srv->metrics);
+        kf_free(srv);
+        return lrc;
+    }
     srv->mhd = MHD_start_daemon(
         flags, (uint16_t)p.port, NULL, NULL, http__on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         http__mhd_log, srv, MHD_OPTION_SOCK_ADDR, &ss,
@@ -427,24 +487,30 @@ int kf_server_start(struct kf_server_params p, struct kf_server **out, struct kf
         http__on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
     if (srv->mhd == NULL) {
+        http_live_stop(srv);
+        http_live_free(srv);
+        kf_metrics_free(srv->metrics);
         kf_free(srv);
         return kf_errorf(err, KF_EIO, "cannot listen on %s:%d (in use, or not allowed)", host,
                          p.port);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : p.port;
-    if (p.campaigns_path != NULL && p.campaigns_interval_s > 0) {
-        struct sched_params sp = {.store = kf_engine_store(p.engine), .log = p.log,
-                                  .campaigns_path = p.campaigns_path,
-                                  .interval_s = p.campaigns_interval_s,
-                                  .max_per_run = p.campaigns_max_per_run,
-                                  .rebuild_interval_s = p.profiles_rebuild_interval_s};
-        int rc = sched_start(&sp, &srv->sched, err);
-        if (rc != KF_OK) {
-            MHD_stop_daemon(srv->mhd);
-            kf_free(srv);
-            return rc;
-        }
+    /* campaigns (when configured), alert rules and webhook deliveries */
+    struct sched_params sp = {.store = kf_engine_store(p.engine), .log = p.log,
+                              .campaigns_path = p.campaigns_path,
+                              .interval_s = p.campaigns_interval_s,
+                              .max_per_run = p.campaigns_max_per_run,
+                              .rebuild_interval_s = p.profiles_rebuild_interval_s,
+                              .config = p.config, .metrics = srv->metrics, .srv = srv};
+    int rc = sched_start(&sp, &srv->sched, err);
+    if (rc != KF_OK) {
+        http_live_stop(srv);
+        MHD_stop_daemon(srv->mhd);
+        http_live_free(srv);
+        kf_metrics_free(srv->metrics);
+        kf_free(srv);
+        return rc;
     }
     *out = srv;
     return KF_OK;
@@ -455,8 +521,11 @@ void kf_server_free(struct kf_server *srv)
     if (srv == NULL)
         return;
     sched_stop(srv->sched); /* first: a run may be writing through the engine's store */
+    http_live_stop(srv);    /* closes upgraded sockets: MHD wants them closed before it stops */
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
+    http_live_free(srv); /* after MHD: its threads may still publish until then */
+    kf_metrics_free(srv->metrics); /* after MHD: its threads count requests until then */
     kf_free(srv);
 }
 

@@ -108,6 +108,11 @@ extern const struct kf_events_ops kf_sqlite_events_ops;
 extern const struct kf_mining_ops kf_sqlite_mining_ops;
 extern const struct kf_reco_ops kf_sqlite_reco_ops;
 extern const struct kf_campaign_ops kf_sqlite_campaign_ops;
+extern const struct kf_ops_ops kf_sqlite_ops_ops; /* sqlite_ops.c */
+extern const struct kf_auth_ops kf_sqlite_auth_ops;
+extern const struct kf_review_ops kf_sqlite_review_ops;         /* sqlite_review.c */
+extern const struct kf_experiment_ops kf_sqlite_experiment_ops; /* sqlite_experiments.c */
+extern const struct kf_agent_ops kf_sqlite_agent_ops;
 
 /* sqlite_events.c: inside an open write transaction on c, record the
  * interaction event of a committed customer message (a conversation turn)

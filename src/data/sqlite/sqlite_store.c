@@ -26,6 +26,10 @@
  *  - A customer's message also becomes an interaction event (type
  *    message) folded into their profile, in the same SAVEPOINT
  *    (sqlite_events.c, migration 4).
+ *  - The agents' queue (migration 5, docs/console.md): the touch that opens
+ *    every turn also keeps the conversation's negative streak and returns
+ *    what the queue rules need (RETURNING), so a turn costs no extra
+ *    statement unless it gives a reason to queue the conversation.
  *  - The pool and write lock are shared with sqlite_repo.c (sqlite_int.h).
  */
 #include <errno.h>
@@ -51,9 +55,11 @@ enum stmt_id {
     ST_CONV_FIND_OPEN,
     ST_CONV_TOUCH,
     ST_CONV_SET_STATUS,
+    ST_CONV_NEED,
     ST_MSG_INSERT,
     ST_HANDOFF_INSERT,
     ST_MSG_LIST,
+    ST_MSG_AFTER,
     ST_VAULT_INSERT,
     ST_VAULT_LIST,
     ST_STATE_UPSERT,
@@ -82,15 +88,25 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " (id, customer_id, channel_id, lang, status, created_at, updated_at)"
                        " VALUES (?1, ?2, (SELECT id FROM channels WHERE name = ?3), ?4, ?5, ?6, ?6)",
     [ST_CONV_GET] = "SELECT c.id, c.customer_id, ch.name, c.lang, c.status, c.created_at,"
-                    " c.updated_at FROM conversations c JOIN channels ch ON ch.id = c.channel_id"
+                    " c.updated_at, c.assignee_id, c.needs_human, c.negative_streak"
+                    " FROM conversations c JOIN channels ch ON ch.id = c.channel_id"
                     " WHERE c.id = ?1",
     [ST_CONV_FIND_OPEN] = "SELECT c.id, c.customer_id, ch.name, c.lang, c.status, c.created_at,"
-                          " c.updated_at FROM conversations c"
+                          " c.updated_at, c.assignee_id, c.needs_human, c.negative_streak"
+                          " FROM conversations c"
                           " JOIN channels ch ON ch.id = c.channel_id"
                           " WHERE c.customer_id = ?1 AND ch.name = ?2 AND c.status <> 'closed'"
                           " ORDER BY c.updated_at DESC LIMIT 1",
-    [ST_CONV_TOUCH] = "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
+    /* the touch also keeps the negative streak (?3: +1, -1 reset, 0 keep) and
+     * tells what the queue rules of sq__queue need */
+    [ST_CONV_TOUCH] = "UPDATE conversations SET updated_at = ?2, negative_streak = CASE ?3"
+                      " WHEN 1 THEN negative_streak + 1 WHEN -1 THEN 0 ELSE negative_streak END"
+                      " WHERE id = ?1 RETURNING negative_streak, needs_human, status,"
+                      " (SELECT tier FROM customers u WHERE u.id = conversations.customer_id)",
     [ST_CONV_SET_STATUS] = "UPDATE conversations SET status = ?2 WHERE id = ?1",
+    [ST_CONV_NEED] = "UPDATE conversations SET needs_human = ?2,"
+                     " handoff_at = CASE WHEN needs_human IS NULL THEN ?3 ELSE handoff_at END"
+                     " WHERE id = ?1",
     [ST_MSG_INSERT] = "INSERT INTO messages"
                       " (conversation_id, role, text, lang, kind, meta, created_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -99,6 +115,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                           " VALUES (?1, ?2, ?3, ?4)",
     [ST_MSG_LIST] = "SELECT id, role, text, lang, kind, meta, created_at FROM messages"
                     " WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+    [ST_MSG_AFTER] = "SELECT id, role, text, lang, kind, meta, created_at FROM messages"
+                     " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [ST_VAULT_INSERT] = "INSERT INTO pii_vault"
                         " (message_id, type, start, \"end\", nonce, ciphertext, key_id, created_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -466,6 +484,9 @@ static int sq__conv_row(struct sq_conn *c, sqlite3_stmt *q, struct kf_conversati
         sq__copy(out->status, sizeof out->status, sqlite3_column_text(q, 4));
         out->created_at = sqlite3_column_int64(q, 5);
         out->updated_at = sqlite3_column_int64(q, 6);
+        out->assignee_id = sqlite3_column_int64(q, 7);
+        sq__copy(out->needs_human, sizeof out->needs_human, sqlite3_column_text(q, 8));
+        out->negative_streak = sqlite3_column_int(q, 9);
     } else if (r == SQLITE_DONE) {
         rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
     } else {
@@ -589,23 +610,87 @@ static int sq__insert_record(struct sq_conn *c, const char *conv, long long mess
     return sq__step_done(c, q, err, "insert dialog turn");
 }
 
+/* How strongly a reason asks for a human (store.h kf_turn_write). */
+static int sq__need_rank(const char *reason)
+{
+    if (reason == NULL || reason[0] == '\0')
+        return 0;
+    if (strcmp(reason, "low_confidence") == 0)
+        return 1;
+    if (strcmp(reason, "vip") == 0)
+        return 2;
+    if (strcmp(reason, "negative_streak") == 0)
+        return 3;
+    return 4; /* customer_request and the policy's other handoff reasons */
+}
+
+/* The agents' queue rules of one turn (store.h kf_turn_write): the strongest
+ * reason the turn gives, written when it beats the conversation's current
+ * one. `need`, `status` and `tier` are the row as the touch left it. */
+static int sq__queue(struct sq_conn *c, struct kf_turn_write *t, const char *need,
+                     const char *status, const char *tier, long long now, struct kf_err *err)
+{
+    const char *want = t->needs_human;
+    if (t->sentiment_step > 0 && tier != NULL && strcmp(tier, "vip") == 0 &&
+        sq__need_rank("vip") > sq__need_rank(want))
+        want = "vip";
+    if (t->sentiment_step > 0 && t->churn_streak > 0 && t->streak_out >= t->churn_streak &&
+        sq__need_rank("negative_streak") > sq__need_rank(want))
+        want = "negative_streak";
+    if (want == NULL || strcmp(status, "closed") == 0 ||
+        sq__need_rank(want) <= sq__need_rank(need))
+        return KF_OK;
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_NEED, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, want, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, now);
+    int rc = sq__step_done(c, q, err, "queue conversation");
+    if (rc == KF_OK)
+        t->queued_out = want;
+    return rc;
+}
+
+/* Touch the conversation (updated_at, the negative streak), then its queue
+ * rules. An unknown id is ENOTFOUND, not a foreign-key failure of the
+ * message insert that follows. */
+static int sq__touch(struct sq_conn *c, struct kf_turn_write *t, long long now,
+                     struct kf_err *err)
+{
+    sqlite3_stmt *q = sq__stmt(c, ST_CONV_TOUCH, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now);
+    sqlite3_bind_int(q, 3, t->sentiment_step > 0 ? 1 : t->sentiment_step < 0 ? -1 : 0);
+    int r = sqlite3_step(q);
+    if (r == SQLITE_DONE) {
+        sqlite3_reset(q);
+        return kf_errorf(err, KF_ENOTFOUND, "conversation not found");
+    }
+    if (r != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return sq__error(c, err, "touch conversation");
+    }
+    char need[24], status[16], tier[16];
+    t->streak_out = sqlite3_column_int(q, 0);
+    sq__copy(need, sizeof need, sqlite3_column_text(q, 1));
+    sq__copy(status, sizeof status, sqlite3_column_text(q, 2));
+    sq__copy(tier, sizeof tier, sqlite3_column_text(q, 3));
+    sqlite3_reset(q);
+    if (t->needs_human == NULL && t->sentiment_step <= 0)
+        return KF_OK; /* the common turn: nothing for the queue */
+    return sq__queue(c, t, need, status, tier, now, err);
+}
+
 /* Apply one turn inside the open transaction on c. */
 static int sq__apply_turn(struct sq_store *s, struct sq_conn *c, struct kf_turn_write *t,
                           long long now, struct kf_err *err)
 {
-    /* touch the conversation first: an unknown id is ENOTFOUND, not a
-     * foreign-key failure of the message insert */
-    int rc = KF_OK;
-    sqlite3_stmt *q = sq__stmt(c, ST_CONV_TOUCH, err);
-    if (q == NULL) {
-        rc = KF_ESTORE;
-    } else {
-        sqlite3_bind_text(q, 1, t->conversation_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 2, now);
-        rc = sq__step_done(c, q, err, "touch conversation");
-        if (rc == KF_OK && sqlite3_changes(c->db) == 0)
-            rc = kf_errorf(err, KF_ENOTFOUND, "conversation not found");
-    }
+    t->queued_out = NULL;
+    int rc = sq__touch(c, t, now, err);
+    sqlite3_stmt *q;
     for (size_t i = 0; rc == KF_OK && i < t->n; i++)
         rc = sq__insert_message(c, t->conversation_id, &t->msgs[i], now, err);
     /* the sealed raw values, in the same transaction as their messages */
@@ -787,6 +872,54 @@ static int sq_messages_list(struct kf_store *st, const char *conversation_id, lo
     return rc;
 }
 
+/* Polling for what is new: rows come oldest first, as callers want them. */
+static int sq_messages_after(struct kf_store *st, const char *conversation_id, long long after,
+                             int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
+                             int *more, struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    struct sq_conn *c = sq__borrow(s);
+    int rc = KF_OK;
+    struct kf_message *v = kf_arena_calloc(a, (size_t)limit + 1, sizeof *v);
+    sqlite3_stmt *q = v ? sq__stmt(c, ST_MSG_AFTER, err) : NULL;
+    if (v == NULL) {
+        rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+    } else if (q == NULL) {
+        rc = KF_ESTORE;
+    } else {
+        sqlite3_bind_text(q, 1, conversation_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, after > 0 ? after : 0);
+        sqlite3_bind_int(q, 3, limit + 1); /* one extra tells whether more remain */
+        size_t k = 0;
+        int r;
+        while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+            if (k == (size_t)limit) {
+                *more = 1;
+                break;
+            }
+            struct kf_message *m = &v[k++];
+            m->id = sqlite3_column_int64(q, 0);
+            m->role = sq__col_dup(a, q, 1);
+            m->text = sq__col_dup(a, q, 2);
+            m->lang = sq__col_dup(a, q, 3);
+            m->kind = sq__col_dup(a, q, 4);
+            m->meta_json = sq__col_dup(a, q, 5);
+            m->created_at = sqlite3_column_int64(q, 6);
+            if (m->role == NULL || m->text == NULL || m->lang == NULL || m->kind == NULL) {
+                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        if (rc == KF_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = sq__error(c, err, "list new messages");
+        sqlite3_reset(q);
+        *out = v;
+        *n = k;
+    }
+    sq__give_back(s, c);
+    return rc;
+}
+
 static int sq_dialog_state_get(struct kf_store *st, const char *conversation_id,
                                struct kf_arena *a, const char **out, struct kf_err *err)
 {
@@ -958,6 +1091,7 @@ static const struct kf_store_ops sq_ops = {
     .conversation_find_open = sq_conversation_find_open,
     .turn_commit = sq_turn_commit,
     .messages_list = sq_messages_list,
+    .messages_after = sq_messages_after,
     .dialog_state_get = sq_dialog_state_get,
     .turns_list = sq_turns_list,
     .vault_list = sq_vault_list,
@@ -1001,6 +1135,11 @@ int kf_sqlite_store_open(struct kf_store_params params, struct kf_store **out, s
     s->super.mining = &kf_sqlite_mining_ops;
     s->super.reco = &kf_sqlite_reco_ops;
     s->super.campaigns = &kf_sqlite_campaign_ops;
+    s->super.ops_tables = &kf_sqlite_ops_ops;
+    s->super.agent = &kf_sqlite_agent_ops;
+    s->super.review = &kf_sqlite_review_ops;
+    s->super.experiments = &kf_sqlite_experiment_ops;
+    s->super.auth = &kf_sqlite_auth_ops;
     s->params = params;
     s->nconn = params.pool_size > 0 ? params.pool_size : 4;
     s->path = kf_strdup(params.path);
