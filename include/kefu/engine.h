@@ -50,6 +50,16 @@ struct kf_engine_params {
     /* The back ends of the business layer (connector.h); a type of NULL or
      * "builtin" is the engine's own store (the store field is ignored). */
     struct kf_connector_params orders, tickets, customers;
+    /* Churn alert (docs/console.md): this many negative customer messages in
+     * a row queue the conversation for a human and open a churn_risk ticket
+     * for supervisors, with a churn_alert webhook in the outbox; 0: off.
+     * Default 3 (config churn.negative_streak). */
+    int churn_negative_streak;
+    /* A/B experiments (experiment.h, docs/experiments.md): 1 runs the bot's
+     * experiments.yaml (when there is one) — variants by customer, exposures
+     * recorded; 0 (the default, so tests and transcripts see every flow as
+     * written): none. `kefu serve` and `kefu chat` set it. */
+    int experiments;
 };
 
 struct kf_engine_params kf_engine_default_params(void);
@@ -62,6 +72,10 @@ void kf_engine_free(struct kf_engine *e); /* NULL is a no-op */
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e);
 const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e);
 struct kf_store *kf_engine_store(struct kf_engine *e);
+/* The bot's experiments (experiment.h), or NULL when they are off or the
+ * bot has none. Owned by the engine. */
+struct kf_experiments;
+const struct kf_experiments *kf_engine_experiments(const struct kf_engine *e);
 
 /* The connector of a back end: "orders" (also products and returns),
  * "tickets" or "customers"; NULL for another name. Owned by the engine. */
@@ -89,8 +103,12 @@ int kf_engine_start_or_resume(struct kf_engine *e, const struct kf_start *req, s
 struct kf_turn {
     struct kf_message customer;
     struct kf_message replies[4];
-    size_t nreplies;
+    size_t nreplies; /* 0 while an agent holds the conversation: the bot is silent */
     int handoff;
+    /* the reason this turn put the conversation in the agents' queue
+     * (agent.h; static text), NULL when it did not */
+    const char *queued;
+    long long churn_ticket_id; /* the churn_risk ticket this turn opened, or 0 */
 };
 
 /* The text with the engine's PII policy applied (pii.h), in the arena. */
@@ -114,5 +132,25 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
  * another key, or damaged) and stay masked. KF_EUNSUPPORTED without a key. */
 int kf_engine_reveal(struct kf_engine *e, const char *conv_id, struct kf_message *msgs, size_t n,
                      struct kf_arena *a, size_t *revealed, size_t *failed, struct kf_err *err);
+
+/* What the bot makes of a conversation's last customer message, for the
+ * agent console: the NLU result (intent ranking, sentiment) and the FAQ
+ * entries that answer it best, in the conversation's language. */
+#define KF_SUGGEST_MAX 3
+struct kf_suggestion {
+    long long message_id; /* the last customer message; 0 when there is none yet */
+    const char *text;     /* its (masked) text */
+    const char *lang;     /* the conversation's language: answers are in it */
+    struct kf_nlu_result nlu;
+    struct {
+        const char *faq_id, *question, *answer;
+        double confidence; /* kb.h: 0..1 */
+    } answers[KF_SUGGEST_MAX];
+    size_t nanswers;
+};
+
+/* KF_ENOTFOUND (conversation). Strings are in the arena or the bot's. */
+int kf_engine_suggest(struct kf_engine *e, const char *conv_id, struct kf_arena *a,
+                      struct kf_suggestion *out, struct kf_err *err);
 
 #endif

@@ -220,6 +220,8 @@ struct kf_engine *cli_engine_open(const struct kf_config *cfg, int pool_size, st
     ep.bot_path = cfg->bot_path;
     ep.model_dir = cfg->model_dir;
     ep.log = log;
+    ep.experiments = 1; /* the bot's experiments.yaml, if any (docs/experiments.md) */
+    ep.churn_negative_streak = (int)cfg->churn_negative_streak; /* config.c bounds it */
     struct kf_err err = {0};
     if (kf_config_check(cfg, &err) != KF_OK) {
         fprintf(stderr, "kefu: %s\n", err.msg);

@@ -5,17 +5,23 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "kefu/agent.h"
 #include "kefu/biz.h"
 #include "kefu/dialog.h"
 #include "kefu/entities.h"
 #include "kefu/events.h"
+#include "kefu/experiment.h"
 #include "kefu/mem.h"
 #include "kefu/pii.h"
 #include "kefu/profile.h"
+#include "kefu/repo.h"
 #include "kefu/text.h"
 #include "kefu/utf8.h"
 
@@ -31,6 +37,8 @@ struct kf_engine {
     struct kf_biz *biz;
     /* the bot's profiles.yaml (or the defaults), set on the store; freed after it */
     struct kf_profile_rules *profile_rules;
+    int churn_streak; /* kf_engine_params.churn_negative_streak; 0: off */
+    struct kf_experiments *experiments; /* the bot's experiments.yaml; NULL: none or off */
     /* one conversation's turns run one at a time (its dialog state is read,
      * changed and written by each): a conversation id hashes to a stripe */
     pthread_mutex_t stripes[64];
@@ -44,7 +52,8 @@ struct kf_engine_params kf_engine_default_params(void)
                                      .bot_path = "bots/demo-shop",
                                      .model_dir = "var/models",
                                      .pii = kf_pii_default_policy(),
-                                     .train_threads = 2};
+                                     .train_threads = 2,
+                                     .churn_negative_streak = 3};
 }
 
 /* The PII policy and vault key (pii.h); the key is copied, the caller may
@@ -140,6 +149,49 @@ static int engine__profile_rules(struct kf_engine *e, const char *bot_path, stru
     return rc;
 }
 
+/* The bot's experiments.yaml (none is fine); an experiment on a flow the
+ * bot does not have stops the start with its path:line. */
+static int engine__experiments(struct kf_engine *e, const char *bot_path, struct kf_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/experiments.yaml", bot_path);
+    int rc = kf_experiments_load(path, &e->experiments, err);
+    if (rc == KF_ENOTFOUND) {
+        kf_err_clear(err);
+        return KF_OK;
+    }
+    const struct kf_flows *flows = kf_bot_flows(e->bot);
+    for (size_t i = 0; rc == KF_OK && i < kf_experiments_count(e->experiments); i++) {
+        const struct kf_experiment *x = kf_experiments_at(e->experiments, i);
+        int found = 0;
+        for (size_t k = 0; k < kf_flows_count(flows) && !found; k++)
+            found = strcmp(kf_flows_id(flows, k), x->applies_to) == 0;
+        if (!found)
+            rc = kf_errorf(err, KF_ECONFIG, "%s:%d: applies_to: the bot has no flow '%s'", path,
+                           x->line, x->applies_to);
+    }
+    if (rc == KF_OK)
+        KF_INFO(e->log, "experiments", "%zu experiment(s) from %s",
+                kf_experiments_count(e->experiments), path);
+    return rc;
+}
+
+/* The customer's variants of the running experiments, for the dialog. */
+static size_t engine__variants(const struct kf_engine *e, long long customer_id,
+                               struct kf_dialog_variant *v, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < kf_experiments_count(e->experiments) && n < cap; i++) {
+        const struct kf_experiment *x = kf_experiments_at(e->experiments, i);
+        const struct kf_experiment_variant *xv = kf_experiment_variant_for(x, customer_id);
+        if (strcmp(x->status, "running") != 0 || xv == NULL)
+            continue;
+        v[n++] = (struct kf_dialog_variant){.experiment = x->id, .flow = x->applies_to,
+                                            .variant = xv->name, .style = xv->style};
+    }
+    return n;
+}
+
 int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_err *err)
 {
     *out = NULL;
@@ -147,6 +199,7 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
     if (e == NULL)
         return kf_errorf(err, KF_ENOMEM, "out of memory");
     e->log = p.log;
+    e->churn_streak = p.churn_negative_streak > 0 ? p.churn_negative_streak : 0;
     for (size_t i = 0; i < sizeof e->stripes / sizeof e->stripes[0]; i++)
         pthread_mutex_init(&e->stripes[i], NULL);
     int rc = engine__privacy_init(e, &p, err);
@@ -180,6 +233,8 @@ int kf_engine_new(struct kf_engine_params p, struct kf_engine **out, struct kf_e
         rc = engine__profile_rules(e, p.bot_path, err);
     if (rc == KF_OK)
         rc = engine__biz_init(e, &p, err);
+    if (rc == KF_OK && p.experiments)
+        rc = engine__experiments(e, p.bot_path, err);
     if (rc != KF_OK) {
         kf_engine_free(e);
         return rc;
@@ -202,6 +257,7 @@ void kf_engine_free(struct kf_engine *e)
     kf_connector_free(e->customers);
     kf_store_free(e->store);
     kf_profile_rules_free(e->profile_rules);
+    kf_experiments_free(e->experiments);
     kf_nlu_free(e->nlu);
     for (size_t i = 0; i < sizeof e->stripes / sizeof e->stripes[0]; i++)
         pthread_mutex_destroy(&e->stripes[i]);
@@ -212,6 +268,10 @@ void kf_engine_free(struct kf_engine *e)
 
 const struct kf_bot *kf_engine_bot(const struct kf_engine *e) { return e->bot; }
 const struct kf_nlu *kf_engine_nlu(const struct kf_engine *e) { return e->nlu; }
+const struct kf_experiments *kf_engine_experiments(const struct kf_engine *e)
+{
+    return e->experiments;
+}
 struct kf_store *kf_engine_store(struct kf_engine *e) { return e->store; }
 
 struct kf_connector *kf_engine_connector(struct kf_engine *e, const char *backend)
@@ -555,44 +615,190 @@ static const char *engine__open(void *ud, const char *sealed, struct kf_arena *a
     return plain;
 }
 
+/* Two not-understood messages in a row (the policy's "fails" counter in the
+ * new state): the conversation is flagged low_confidence for the agents'
+ * queue, one message before max_fallbacks hands it off (docs/console.md). */
+static int engine__unsure(const struct kf_dialog_result *res)
+{
+    if (res->outcome == NULL || strcmp(res->outcome, "fallback") != 0 || res->state_json == NULL)
+        return 0;
+    json_t *st = json_loads(res->state_json, 0, NULL);
+    json_int_t fails = json_integer_value(json_object_get(st, "fails"));
+    json_decref(st);
+    return fails >= 2;
+}
+
+/* +1 for a negative or angry customer message, -1 for another sentiment, 0
+ * without a sentiment model (store.h kf_turn_write.sentiment_step). */
+static int engine__sentiment_step(const struct kf_nlu_result *nlu)
+{
+    if (nlu->angry || (nlu->sentiment != NULL && strcmp(nlu->sentiment, "negative") == 0))
+        return 1;
+    return nlu->sentiment != NULL && nlu->sentiment[0] != '\0' ? -1 : 0;
+}
+
+/* At most `max` bytes of s, not cutting a UTF-8 character. */
+static size_t engine__utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+#define ENGINE_TRANSCRIPT_MAX 3900 /* a ticket's description holds 4000 bytes */
+
+/* The conversation's last 20 messages (masked as stored; internal notes
+ * left out), one "role: text" line each, the newest kept when it is long. */
+static int engine__transcript(struct kf_engine *e, const char *conv_id, struct kf_arena *a,
+                              const char **out, struct kf_err *err)
+{
+    struct kf_message *msgs;
+    size_t n;
+    int more;
+    int rc = kf_store_messages_list(e->store, conv_id, 0, 20, a, &msgs, &n, &more, err);
+    if (rc != KF_OK)
+        return rc;
+    char *buf = kf_arena_alloc(a, ENGINE_TRANSCRIPT_MAX + 1);
+    if (buf == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    size_t used = 0, first = 0, total = 0;
+    for (size_t i = n; i-- > 0;) { /* newest first: which ones fit */
+        if (strcmp(msgs[i].kind, "note") == 0)
+            continue;
+        size_t line = strlen(msgs[i].role) + 2 + engine__utf8_prefix(msgs[i].text, 300) + 1;
+        if (total + line > ENGINE_TRANSCRIPT_MAX)
+            break;
+        total += line;
+        first = i;
+    }
+    for (size_t i = first; i < n && total > 0; i++) {
+        if (strcmp(msgs[i].kind, "note") == 0)
+            continue;
+        size_t tl = engine__utf8_prefix(msgs[i].text, 300);
+        int k = snprintf(buf + used, ENGINE_TRANSCRIPT_MAX + 1 - used, "%s: %.*s\n", msgs[i].role,
+                         (int)tl, msgs[i].text);
+        if (k < 0 || used + (size_t)k > ENGINE_TRANSCRIPT_MAX)
+            break;
+        used += (size_t)k;
+    }
+    buf[used] = '\0';
+    *out = buf;
+    return KF_OK;
+}
+
+/* The churn alert (docs/console.md), after the turn that made the streak
+ * reach the threshold committed and still under the conversation's stripe
+ * (so two turns cannot both open a ticket): unless the conversation has an
+ * open churn_risk ticket, open one for the supervisors with the transcript
+ * and queue a churn_alert webhook. The turn's own transaction already
+ * queued the conversation (negative_streak). */
+static int engine__churn_alert(struct kf_engine *e, const struct kf_conversation *conv,
+                               int streak, struct kf_arena *a, long long *ticket_id,
+                               struct kf_err *err)
+{
+    long long open_id = 0;
+    int rc = kf_agent_churn_ticket(e->store, conv->id, &open_id, err);
+    if (rc != KF_OK || open_id != 0)
+        return rc;
+    const char *transcript;
+    if ((rc = engine__transcript(e, conv->id, a, &transcript, err)) != KF_OK)
+        return rc;
+    char subject[160];
+    snprintf(subject, sizeof subject,
+             "流失风险: 连续%d条负面消息 / Churn risk: %d negative messages in a row", streak,
+             streak);
+    json_t *fields = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "customer_id",
+                               (json_int_t)conv->customer_id, "conversation_id", conv->id,
+                               "subject", subject, "description", transcript, "category",
+                               "churn_risk", "priority", "high");
+    json_t *patch = json_pack("{s:s}", "assignee", "supervisor");
+    json_t *ticket = NULL, *updated = NULL;
+    if (fields == NULL || patch == NULL)
+        rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+    if (rc == KF_OK)
+        rc = kf_repo_ticket_create(e->store, fields, "kefu", &ticket, err);
+    json_int_t id = json_integer_value(json_object_get(ticket, "id"));
+    if (rc == KF_OK) /* the supervisors' queue (tickets are assigned by name) */
+        rc = kf_repo_ticket_update(e->store, (long long)id, patch, "kefu", &updated, err);
+    if (rc == KF_OK) {
+        json_t *payload = json_pack(
+            "{s:s,s:I,s:I,s:s,s:s,s:i,s:s,s:s,s:I}", "event", "churn_alert", "ticket_id", id,
+            "customer_id", (json_int_t)conv->customer_id, "conversation_id", conv->id, "lang",
+            conv->lang, "streak", streak, "subject", subject, "transcript", transcript, "at",
+            (json_int_t)kf_time_now_ms());
+        char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+        long long oid;
+        rc = text ? kf_agent_outbox_add(e->store, "churn_alert", text, kf_time_now_ms(), &oid, err)
+                  : kf_errorf(err, KF_ENOMEM, "out of memory");
+        free(text);
+        json_decref(payload);
+    }
+    if (rc == KF_OK) {
+        *ticket_id = (long long)id;
+        KF_INFO(e->log, "churn", "conversation %s: %d negative messages in a row: ticket %lld",
+                conv->id, streak, (long long)id);
+    }
+    json_decref(fields);
+    json_decref(patch);
+    json_decref(ticket);
+    json_decref(updated);
+    return rc;
+}
+
 /* The dialog and the commit of one turn, under the conversation's stripe:
  * state read → policy → messages, vault, state and the turn record in one
- * transaction. */
+ * transaction. While an agent holds the conversation (assignee) the bot is
+ * silent: the customer's message and its NLU record are committed, no
+ * policy runs and the state stays. */
 static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv, const char *raw,
                         size_t raw_len, const char *text,
                         size_t len, const char *lang, const struct kf_nlu_result *nlu,
                         const struct kf_vault_item *vault, size_t nvault, struct kf_arena *a,
                         struct kf_turn *out, struct kf_err *err)
 {
-    const char *state = NULL;
-    int rc = kf_store_dialog_state_get(e->store, conv->id, a, &state, err);
-    if (rc != KF_OK)
-        return rc;
-    struct kf_biz_ctx ctx = {.biz = e->biz,
-                             .customer_id = conv->customer_id,
-                             .conversation_id = conv->id,
-                             .lang = lang,
-                             .text = text,
-                             .now_ms = engine__now_ms(),
-                             .utc_offset_min = kf_bot_utc_offset(e->bot)};
-    struct kf_dialog_input in = {.bot = e->bot,
-                                 .flows = kf_bot_flows(e->bot),
-                                 .nlu = nlu,
-                                 .text = text,
-                                 .len = len,
-                                 .lang = lang,
-                                 .state_json = state,
-                                 .biz = &ctx};
-    const struct kf_entities *ents = e->nlu != NULL ? kf_nlu_entities(e->nlu) : NULL;
-    in.catalogue = ents != NULL ? kf_entities_catalogue(ents) : NULL; /* category names */
-    struct kf_dialog_secrets secrets = {.ud = e, .seal = engine__seal, .open = engine__open};
-    in.raw_text = raw; /* memory only: how much an answer says, and sealing */
-    in.raw_len = raw_len;
-    if (e->has_key)
-        in.secrets = &secrets;
+    int held = conv->assignee_id != 0;
+    long long turn_ms = engine__now_ms(); /* the turn's time: actions, an experiment's exposure */
     struct kf_dialog_result res;
-    if ((rc = kf_dialog_turn(&in, a, &res, err)) != KF_OK)
-        return rc;
+    memset(&res, 0, sizeof res);
+    int rc = KF_OK;
+    if (held) {
+        res.outcome = "handed_off";
+    } else {
+        const char *state = NULL;
+        rc = kf_store_dialog_state_get(e->store, conv->id, a, &state, err);
+        if (rc != KF_OK)
+            return rc;
+        struct kf_biz_ctx ctx = {.biz = e->biz,
+                                 .customer_id = conv->customer_id,
+                                 .conversation_id = conv->id,
+                                 .lang = lang,
+                                 .text = text,
+                                 .now_ms = turn_ms,
+                                 .utc_offset_min = kf_bot_utc_offset(e->bot)};
+        struct kf_dialog_input in = {.bot = e->bot,
+                                     .flows = kf_bot_flows(e->bot),
+                                     .nlu = nlu,
+                                     .text = text,
+                                     .len = len,
+                                     .lang = lang,
+                                     .state_json = state,
+                                     .biz = &ctx};
+        const struct kf_entities *ents = e->nlu != NULL ? kf_nlu_entities(e->nlu) : NULL;
+        in.catalogue = ents != NULL ? kf_entities_catalogue(ents) : NULL; /* category names */
+        struct kf_dialog_secrets secrets = {.ud = e, .seal = engine__seal, .open = engine__open};
+        in.raw_text = raw; /* memory only: how much an answer says, and sealing */
+        in.raw_len = raw_len;
+        if (e->has_key)
+            in.secrets = &secrets;
+        struct kf_dialog_variant variants[KF_EXPERIMENTS_MAX];
+        in.nvariants = engine__variants(e, conv->customer_id, variants, KF_EXPERIMENTS_MAX);
+        in.variants = in.nvariants > 0 ? variants : NULL;
+        if ((rc = kf_dialog_turn(&in, a, &res, err)) != KF_OK)
+            return rc;
+    }
 
     struct kf_message msgs[1 + KF_DIALOG_MAX_REPLIES];
     memset(&msgs[0], 0, sizeof msgs[0]);
@@ -613,6 +819,10 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
         .action = res.action,
         .outcome = res.outcome,
     };
+    const char *reason = res.handoff ? (res.handoff_reason ? res.handoff_reason
+                                                           : "customer_request")
+                                     : NULL;
+    int step = engine__sentiment_step(nlu);
     struct kf_turn_write w = {
         .conversation_id = conv->id,
         .msgs = msgs,
@@ -620,11 +830,12 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
         .vault = vault,
         .nvault = nvault,
         .new_status = res.handoff && strcmp(conv->status, "handoff") != 0 ? "handoff" : NULL,
-        .handoff_reason = res.handoff ? (res.handoff_reason ? res.handoff_reason
-                                                            : "customer_request")
-                                      : NULL,
+        .handoff_reason = reason,
         .dialog_state = res.state_json,
         .record = &rec,
+        .sentiment_step = step,
+        .needs_human = reason != NULL ? reason : engine__unsure(&res) ? "low_confidence" : NULL,
+        .churn_streak = e->churn_streak,
     };
     if ((rc = kf_store_turn_commit(e->store, &w, err)) != KF_OK)
         return rc;
@@ -633,6 +844,21 @@ static int engine__turn(struct kf_engine *e, const struct kf_conversation *conv,
     for (size_t i = 0; i < res.n && i < sizeof out->replies / sizeof out->replies[0]; i++)
         out->replies[out->nreplies++] = msgs[1 + i];
     out->handoff = res.handoff;
+    out->queued = w.queued_out;
+    if (res.experiment != NULL) { /* exposed (as the turn began): once per conversation */
+        struct kf_err xerr = {0};
+        if (kf_experiment_expose(e->store, res.experiment, conv->id, conv->customer_id,
+                                 res.variant, turn_ms, NULL, &xerr) != KF_OK)
+            KF_WARN(e->log, "experiments", "conversation %s: exposure to %s not recorded: %s",
+                    conv->id, res.experiment, xerr.msg);
+    }
+    if (step > 0 && e->churn_streak > 0 && w.streak_out >= e->churn_streak) {
+        /* the turn is committed: a failed alert is logged, not the turn's error */
+        struct kf_err aerr = {0};
+        if (engine__churn_alert(e, conv, w.streak_out, a, &out->churn_ticket_id, &aerr) != KF_OK)
+            KF_WARN(e->log, "churn", "conversation %s: churn alert failed: %s", conv->id,
+                    aerr.msg);
+    }
     return KF_OK;
 }
 
@@ -685,4 +911,55 @@ int kf_engine_post(struct kf_engine *e, const char *conv_id, const char *text, s
     rc = engine__turn(e, &conv, raw, raw_len, copy, len, lang, &nlu, vault, nvault, a, out, err);
     pthread_mutex_unlock(stripe);
     return rc;
+}
+
+int kf_engine_suggest(struct kf_engine *e, const char *conv_id, struct kf_arena *a,
+                      struct kf_suggestion *out, struct kf_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct kf_conversation conv;
+    int rc = kf_store_conversation_get(e->store, conv_id, &conv, err);
+    if (rc != KF_OK)
+        return rc;
+    out->lang = kf_arena_strdup(a, conv.lang);
+    if (out->lang == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    /* the last customer message among the newest 50 */
+    struct kf_message *msgs;
+    size_t n;
+    int more;
+    if ((rc = kf_store_messages_list(e->store, conv_id, 0, 50, a, &msgs, &n, &more, err)) != KF_OK)
+        return rc;
+    const struct kf_message *last = NULL;
+    for (size_t i = n; i-- > 0 && last == NULL;)
+        if (strcmp(msgs[i].role, "customer") == 0)
+            last = &msgs[i];
+    if (last == NULL)
+        return KF_OK;
+    out->message_id = last->id;
+    out->text = last->text;
+    size_t len = strlen(last->text);
+    if ((rc = kf_nlu_parse(e->nlu, last->text, len, a, &out->nlu, err)) != KF_OK)
+        return rc;
+    if (kf_bot_faq_count(e->bot) == 0)
+        return KF_OK;
+    struct kf_kb_hit hits[KF_SUGGEST_MAX];
+    size_t nh = 0;
+    rc = kf_kb_search(kf_bot_kb(e->bot), last->text, len, a, hits, KF_SUGGEST_MAX, &nh, err);
+    if (rc != KF_OK)
+        return rc;
+    int li = kf_bot_lang_index(e->bot, conv.lang);
+    if (li < 0)
+        li = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const struct kf_faq_entry *fe = kf_bot_faq(e->bot, (size_t)hits[i].entry);
+        if (fe == NULL || fe->answer[li] == NULL)
+            continue;
+        out->answers[out->nanswers].faq_id = fe->id;
+        out->answers[out->nanswers].question = fe->question[li];
+        out->answers[out->nanswers].answer = fe->answer[li];
+        out->answers[out->nanswers].confidence = hits[i].confidence;
+        out->nanswers++;
+    }
+    return KF_OK;
 }
