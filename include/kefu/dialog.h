@@ -70,6 +70,10 @@ struct kf_dialog_result {
     const char *flow;       /* the flow the turn ran in, or NULL */
     const char *action;     /* the last business action called, or NULL */
     const char *outcome;    /* resolved | handed_off | abandoned | in_progress | fallback */
+    /* the experiment (input variants) whose flow this turn started, and the
+     * variant it ran: the caller records the exposure; NULL when none */
+    const char *experiment;
+    const char *variant;
 };
 
 /* How the policy keeps a raw personal value across turns without storing it
@@ -81,6 +85,20 @@ struct kf_dialog_secrets {
     void *ud;
     const char *(*seal)(void *ud, const char *plain, size_t len, struct kf_arena *a);
     const char *(*open)(void *ud, const char *sealed, struct kf_arena *a);
+};
+
+/* A/B experiments (experiment.h; docs/experiments.md): the variant of one
+ * experiment this conversation's customer is assigned. The policy applies
+ * it when `flow` starts: style "direct" recommends at once (the flow's
+ * optional questions are skipped, a required category comes from the
+ * customer's profile when the message gave none) and offers a "narrow it
+ * down" button that runs the flow as written; any other style runs the
+ * flow as written. */
+struct kf_dialog_variant {
+    const char *experiment; /* id */
+    const char *flow;       /* applies_to: the flow it changes */
+    const char *variant;    /* the variant's name */
+    const char *style;      /* guided | direct */
 };
 
 struct kf_dialog_input {
@@ -100,6 +118,10 @@ struct kf_dialog_input {
     /* The bot's catalogue, for category names in texts (cross-sell); NULL:
      * category ids are shown. */
     const struct kf_catalogue *catalogue;
+    /* The customer's experiment variants; NULL/0: none, every flow as
+     * written (tests and transcripts). */
+    const struct kf_dialog_variant *variants;
+    size_t nvariants;
 };
 
 /* One customer message → replies and the new state. */

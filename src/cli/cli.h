@@ -9,6 +9,7 @@
 #define KEFU_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 
 #include "kefu/config.h"
 #include "kefu/log.h"
@@ -67,6 +68,14 @@ int cmd_mine(int argc, char **argv);      /* cmd_mine.c: kefu mine rules */
 int cmd_users(int argc, char **argv);     /* cmd_users.c: kefu users add|list|passwd|set */
 int cmd_keys(int argc, char **argv);      /* cmd_users.c: kefu keys add|list|revoke */
 int cmd_review(int argc, char **argv);    /* cmd_review.c: kefu review list|export */
+/* cmd_review.c: append the approved intent corrections of the store at db
+ * (review.h; lang NULL: all) to ds, skipping those ds already has (same
+ * label, same text); *added (new reference) lists what was added
+ * [{"id","intent","text","lang"}], *skipped counts the rest. 0, or -1 after
+ * a message on stderr. `kefu train --reviewed` and `kefu review export`. */
+struct kf_dataset;
+int cli_review_examples(const char *db, const char *lang, struct kf_dataset *ds, json_t **added,
+                        size_t *skipped);
 int cmd_experiments(int argc, char **argv); /* cmd_experiments.c: kefu experiments list|report */
 
 #endif

@@ -61,6 +61,9 @@ static void train_help(void)
           "      --min-count N   keep features seen in at least N examples (default 1)\n"
           "      --eps X         solver tolerance (default 0.05)\n"
           "  -j, --threads N     training threads (default 2)\n"
+          "      --reviewed      also the approved intent corrections of the review queue\n"
+          "                      (kefu review export shows them; docs/learning.md)\n"
+          "      --db DB         the store --reviewed reads (default var/kefu.db)\n"
           "  -h, --help          this help\n",
           stdout);
 }
@@ -77,8 +80,10 @@ int cmd_train(int argc, char **argv)
         {"oos", required_argument, NULL, 'O'},  {"C", required_argument, NULL, 'C'},
         {"min-count", required_argument, NULL, 'm'}, {"eps", required_argument, NULL, 'e'},
         {"threads", required_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {"reviewed", no_argument, NULL, 'R'},      {"db", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}};
-    const char *data = NULL, *outp = NULL, *valid = NULL;
+    const char *data = NULL, *outp = NULL, *valid = NULL, *db = "var/kefu.db";
+    int reviewed = 0;
     struct kf_train_params p = kf_train_default_params();
     p.progress = progress_bar;
     double v;
@@ -109,6 +114,8 @@ int cmd_train(int argc, char **argv)
                 return 2;
             p.threads = (int)v;
             break;
+        case 'R': reviewed = 1; break;
+        case 'D': db = optarg; break;
         case 'h': train_help(); return 0;
         default: fprintf(stderr, "Try 'kefu train --help'.\n"); return 2;
         }
@@ -120,6 +127,17 @@ int cmd_train(int argc, char **argv)
     struct kf_dataset *tr = load_data(data), *va = NULL;
     if (tr == NULL)
         return 1;
+    if (reviewed) { /* the learning loop: reviewed corrections join the files' examples */
+        json_t *added = NULL;
+        size_t skipped = 0;
+        if (cli_review_examples(db, NULL, tr, &added, &skipped) != 0) {
+            kf_dataset_free(tr);
+            return 1;
+        }
+        fprintf(stderr, "reviewed corrections from %s: %zu added, %zu skipped as duplicates\n",
+                db, json_array_size(added), skipped);
+        json_decref(added);
+    }
     if (valid != NULL && (va = load_data(valid)) == NULL) {
         kf_dataset_free(tr);
         return 1;

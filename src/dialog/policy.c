@@ -89,6 +89,18 @@
  * shown; no → a short acknowledgement; anything else drops the offer and
  * the turn runs as if there had been none. The offer's failures never fail
  * a turn: without a store, rules or a product there is simply no offer.
+ *
+ * Experiments (issue 7; dialog.h kf_dialog_variant, docs/experiments.md).
+ * A flow named by a variant of the input reports the experiment when it
+ * starts (out.experiment, out.variant: the engine records the exposure, for
+ * every variant alike). The `direct` style skips the optional questions and
+ * takes a missing category from the customer's profile (pol__xp_taste);
+ * when such a flow ends resolved with an ok result, its last reply carries a
+ * "narrow it down" button (pol__xp_after) and the state remembers the
+ * offer (xp_narrow: the flow and its required slots). That button, as the
+ * next message, runs the flow again as written (state xp_guided, kept while
+ * the flow runs) with the required slots it had (pol__xp_narrow); anything
+ * else drops the offer. Without variants nothing here runs.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -96,7 +108,9 @@
 #include <string.h>
 
 #include "flow_int.h"
+#include "kefu/biz.h"
 #include "kefu/dialog.h"
+#include "kefu/reco.h"
 #include "kefu/utf8.h"
 
 struct pol {
@@ -115,6 +129,10 @@ struct pol {
     const struct flow *ended;
     json_t *ended_slots;
     int ended_ok;
+    /* experiments: the flow a direct variant ran this turn, and the slots a
+     * "narrow it down" start begins with (borrowed from the offer) */
+    const struct flow *xp_flow;
+    json_t *preset;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -357,7 +375,7 @@ static void pol__end(struct pol *p, const struct flow *fl, const char *outcome)
     }
     static const char *const keys[] = {"flow", "step", "waiting", "slot", "attempts", "slots",
                                        "texts", "last_slot", "rejected", "confirmed", "result",
-                                       "last_action", "from_context", "sealed"};
+                                       "last_action", "from_context", "sealed", "xp_guided"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         json_object_del(p->st, keys[i]);
     if (outcome != NULL)
@@ -806,12 +824,50 @@ static int pol__reply(struct pol *p, const struct flow *fl, const struct flow_st
     return 1;
 }
 
+/* ---- experiments --------------------------------------------------------- */
+
+/* The customer's variant of an experiment on this flow, or NULL. */
+static const struct kf_dialog_variant *pol__variant(struct pol *p, const struct flow *fl)
+{
+    for (size_t i = 0; fl != NULL && i < p->in->nvariants; i++)
+        if (p->in->variants[i].flow != NULL && strcmp(p->in->variants[i].flow, fl->id) == 0)
+            return &p->in->variants[i];
+    return NULL;
+}
+
+/* Does the flow run the direct style (not after "narrow it down")? */
+static int pol__direct(struct pol *p, const struct flow *fl)
+{
+    const struct kf_dialog_variant *v = pol__variant(p, fl);
+    return v != NULL && v->style != NULL && strcmp(v->style, "direct") == 0 &&
+           !json_is_true(json_object_get(p->st, "xp_guided"));
+}
+
+static const char *pol__narrow_label(struct pol *p)
+{
+    int zh = p->in->lang != NULL && strncmp(p->in->lang, "zh", 2) == 0;
+    return pol__msg(p, "narrow_button", zh ? "缩小范围" : "Narrow it down");
+}
+
+/* The message is exactly `label` (trailing blanks aside). */
+static int pol__is_text(struct pol *p, const char *label)
+{
+    size_t n = p->in->len;
+    while (n > 0 && (p->in->text[n - 1] == ' ' || p->in->text[n - 1] == '\n' ||
+                     p->in->text[n - 1] == '\t' || p->in->text[n - 1] == '\r'))
+        n--;
+    return label != NULL && strlen(label) == n && memcmp(p->in->text, label, n) == 0;
+}
+
 /* Run the flow from state.step until it needs the customer or ends. */
 static int pol__run(struct pol *p, const struct flow *fl)
 {
     size_t step = (size_t)pol__int(p->st, "step");
     json_object_del(p->st, "waiting");
     p->out->flow = fl->id;
+    int direct = pol__direct(p, fl);
+    if (direct)
+        p->xp_flow = fl;
     for (size_t guard = 0; guard < 2 * fl->nsteps + 2; guard++) {
         if (step >= fl->nsteps) {
             pol__end(p, fl, fl->resolves ? "resolved" : "in_progress");
@@ -826,7 +882,8 @@ static int pol__run(struct pol *p, const struct flow *fl)
         switch (st->kind) {
         case STEP_ASK: {
             const struct flow_slot *s = flow__slot(fl, st->slot);
-            if (json_object_get(json_object_get(p->st, "slots"), s->name) != NULL || !s->ask) {
+            if (json_object_get(json_object_get(p->st, "slots"), s->name) != NULL || !s->ask ||
+                (direct && s->optional)) {
                 step++;
                 continue;
             }
@@ -885,6 +942,25 @@ static int pol__run(struct pol *p, const struct flow *fl)
 
 /* ---- entering a flow ---------------------------------------------------- */
 
+/* Direct style: a required category slot still empty takes the customer's
+ * preferred category (the profile, reco.h); without one it is asked. */
+static void pol__xp_taste(struct pol *p, const struct flow *fl)
+{
+    const struct kf_biz_ctx *ctx = p->in->biz;
+    struct kf_store *st = ctx != NULL && ctx->biz != NULL ? kf_biz_store(ctx->biz) : NULL;
+    for (size_t i = 0; st != NULL && ctx->customer_id > 0 && i < fl->nslots; i++) {
+        const struct flow_slot *s = &fl->slots[i];
+        if (s->optional || s->kind != SLOT_ENTITY || strcmp(s->entity, "category") != 0 ||
+            json_object_get(json_object_get(p->st, "slots"), s->name) != NULL)
+            continue;
+        struct kf_reco_taste t;
+        struct kf_err e2 = {0};
+        if (kf_reco_taste(st, ctx->customer_id, ctx->now_ms, &t, &e2) == KF_OK && t.known &&
+            t.ncategories > 0)
+            pol__set_slot(p, s, json_string(t.categories[0]), NULL);
+    }
+}
+
 static int pol__start(struct pol *p, const struct flow *fl)
 {
     pol__end(p, NULL, NULL); /* a flow that was running is left */
@@ -893,6 +969,15 @@ static int pol__start(struct pol *p, const struct flow *fl)
     json_object_set_new(p->st, "slots", json_object());
     json_object_set_new(p->st, "texts", json_object());
     json_object_set_new(p->st, "confirmed", json_array());
+    const struct kf_dialog_variant *xv = pol__variant(p, fl);
+    if (xv != NULL) {
+        p->out->experiment = xv->experiment;
+        p->out->variant = xv->variant;
+    }
+    if (p->preset != NULL) { /* "narrow it down": the flow as written, what was known kept */
+        json_object_update(json_object_get(p->st, "slots"), p->preset);
+        json_object_set_new(p->st, "xp_guided", json_true());
+    }
     int changed = 0;
     pol__fill_entities(p, fl, &changed);
     json_t *ctx = json_object_get(p->st, "context");
@@ -914,6 +999,8 @@ static int pol__start(struct pol *p, const struct flow *fl)
             json_object_set_new(p->st, "from_context", json_string(s->name));
         }
     }
+    if (pol__direct(p, fl))
+        pol__xp_taste(p, fl);
     json_object_set_new(p->st, "attempts", json_integer(0));
     return pol__run(p, fl);
 }
@@ -1400,6 +1487,47 @@ static void pol__xs_after(struct pol *p)
     json_decref(res);
 }
 
+/* After the turn: a flow a direct variant ran that ended resolved offers to
+ * narrow its picks down (the flow again, as written, with its required
+ * slots). */
+static void pol__xp_after(struct pol *p)
+{
+    const struct flow *fl = p->xp_flow;
+    if (fl == NULL || p->ended != fl || !p->ended_ok || p->out->n == 0 ||
+        pol__str(p->st, "flow") != NULL)
+        return;
+    struct kf_reply *last = &p->out->replies[p->out->n - 1];
+    json_t *keep = json_object();
+    for (size_t i = 0; i < fl->nslots; i++) {
+        json_t *v = json_object_get(p->ended_slots, fl->slots[i].name);
+        if (!fl->slots[i].optional && v != NULL && !json_is_null(v))
+            json_object_set(keep, fl->slots[i].name, v);
+    }
+    pol__qr(last, pol__narrow_label(p));
+    json_object_set_new(p->st, "xp_narrow", json_pack("{s:s,s:o}", "flow", fl->id, "slots", keep));
+}
+
+/* The "narrow it down" button answering the last turn's offer: the flow
+ * again, as written (1: the turn is done, *rc its result). Anything else
+ * drops the offer (0). */
+static int pol__xp_narrow(struct pol *p, int *rc)
+{
+    json_t *offer = json_incref(json_object_get(p->st, "xp_narrow"));
+    if (offer == NULL)
+        return 0;
+    json_object_del(p->st, "xp_narrow");
+    const struct flow *fl = flow__by_id(p->f, pol__str(offer, "flow"));
+    int done = 0;
+    if (fl != NULL && pol__str(p->st, "flow") == NULL && pol__is_text(p, pol__narrow_label(p))) {
+        p->preset = json_object_get(offer, "slots");
+        *rc = pol__start(p, fl);
+        p->preset = NULL;
+        done = 1;
+    }
+    json_decref(offer);
+    return done;
+}
+
 /* ---- entry --------------------------------------------------------------- */
 
 int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
@@ -1437,6 +1565,8 @@ int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
         pol__end(&p, NULL, NULL);
     if (pol__xs_answer(&p)) {
         /* the offer's yes or no was the whole message */
+    } else if (pol__xp_narrow(&p, &rc)) {
+        /* "narrow it down" after a direct recommendation */
     } else if (pol__wants_human(&p)) {
         pol__end(&p, fl, NULL);
         pol__handoff(&p, "customer_request", NULL);
@@ -1445,8 +1575,10 @@ int kf_dialog_turn(const struct kf_dialog_input *in, struct kf_arena *a,
     } else {
         rc = pol__idle(&p);
     }
-    if (rc == KF_OK)
+    if (rc == KF_OK) {
         pol__xs_after(&p);
+        pol__xp_after(&p);
+    }
     json_decref(p.ended_slots);
     /* remember what the customer mentioned, for "that order" next time */
     for (size_t i = 0; rc == KF_OK && in->nlu != NULL && i < in->nlu->nentities; i++) {
