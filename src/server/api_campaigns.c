@@ -44,25 +44,10 @@ static void api__opt_out(struct http_req *r, struct http_resp *out, long long id
                                      "marketing_opt_out", set ? opt_out : 1));
 }
 
-/* ?name= as ms or ISO 8601; 0 when absent; -1 after a 400. */
-static int api__time(struct http_req *r, struct http_resp *out, const char *name, long long *ms)
-{
-    const char *v = NULL;
-    *ms = 0;
-    if (api_query_string(r, out, name, 64, &v) < 0)
-        return -1;
-    if (v != NULL && kf_ingest_parse_time(v, ms) < 0) {
-        http_error(r, out, 400, "bad_request",
-                   "%s: expected ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z)", name);
-        return -1;
-    }
-    return 0;
-}
-
 static void api__report(struct http_req *r, struct http_resp *out)
 {
-    long long from, to;
-    if (api__time(r, out, "from", &from) < 0 || api__time(r, out, "to", &to) < 0)
+    long long from = 0, to = 0;
+    if (api_query_time(r, out, "from", &from) < 0 || api_query_time(r, out, "to", &to) < 0)
         return;
     json_t *doc = NULL;
     struct kf_err err = {0};

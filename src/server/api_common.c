@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "http_int.h"
+#include "kefu/ingest.h"
 #include "kefu/connector.h"
 #include "kefu/utf8.h"
 
@@ -358,4 +359,27 @@ int api_call(struct http_req *r, struct http_resp *out, const char *backend, con
     }
     api_iso_times(*res, 0);
     return 0;
+}
+
+int api_query_time(struct http_req *r, struct http_resp *out, const char *name, long long *ms)
+{
+    const char *v = NULL;
+    if (api_query_string(r, out, name, 64, &v) < 0)
+        return -1;
+    if (v != NULL && kf_ingest_parse_time(v, ms) < 0) {
+        http_error(r, out, 400, "bad_request",
+                   "%s: expected ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z)", name);
+        return -1;
+    }
+    return 0;
+}
+
+void api_iso_key(json_t *doc, const char *key)
+{
+    json_t *v = json_object_get(doc, key);
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return;
+    char iso[32];
+    kf_time_iso8601((long long)json_integer_value(v), iso);
+    json_object_set_new(doc, key, json_string(iso));
 }

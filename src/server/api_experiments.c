@@ -23,32 +23,6 @@ static int is_method(const struct http_req *r, const char *m)
     return strcmp(r->method, m) == 0;
 }
 
-/* ?name= as ms or ISO 8601; 0 when absent; -1 after a 400. */
-static int xp__time(struct http_req *r, struct http_resp *out, const char *name, long long *ms)
-{
-    const char *v = NULL;
-    *ms = 0;
-    if (api_query_string(r, out, name, 64, &v) < 0)
-        return -1;
-    if (v != NULL && kf_ingest_parse_time(v, ms) < 0) {
-        http_error(r, out, 400, "bad_request",
-                   "%s: expected ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z)", name);
-        return -1;
-    }
-    return 0;
-}
-
-/* Integer ms under `key` → ISO 8601 (a 0 "from" stays 0: no start). */
-static void xp__iso(json_t *doc, const char *key)
-{
-    json_t *v = json_object_get(doc, key);
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return;
-    char iso[32];
-    kf_time_iso8601((long long)json_integer_value(v), iso);
-    json_object_set_new(doc, key, json_string(iso));
-}
-
 static void xp__list(struct http_req *r, struct http_resp *out)
 {
     json_t *list = kf_experiments_json(kf_engine_experiments(r->srv->p.engine));
@@ -61,8 +35,8 @@ static void xp__report(struct http_req *r, struct http_resp *out, const char *id
         kf_experiments_find(kf_engine_experiments(r->srv->p.engine), id);
     if (e == NULL)
         return http_error(r, out, 404, "not_found", "no experiment '%.64s'", id);
-    long long from, to;
-    if (xp__time(r, out, "from", &from) < 0 || xp__time(r, out, "to", &to) < 0)
+    long long from = 0, to = 0;
+    if (api_query_time(r, out, "from", &from) < 0 || api_query_time(r, out, "to", &to) < 0)
         return;
     if (to != 0 && to <= from)
         return http_error(r, out, 400, "bad_request", "to: must be after from");
@@ -71,8 +45,8 @@ static void xp__report(struct http_req *r, struct http_resp *out, const char *id
     int rc = kf_experiment_report(kf_engine_store(r->srv->p.engine), e, from, to, &doc, &err);
     if (rc != KF_OK)
         return http_engine_error(r, out, rc, &err);
-    xp__iso(doc, "from");
-    xp__iso(doc, "to");
+    api_iso_key(doc, "from");
+    api_iso_key(doc, "to");
     http_json(r, out, 200, doc);
 }
 

@@ -149,38 +149,12 @@ static void learn__csat(struct http_req *r, struct http_resp *out, const char *i
     http_json(r, out, 201, doc);
 }
 
-/* ?name= as ms or ISO 8601; 0 when absent; -1 after a 400. */
-static int learn__time(struct http_req *r, struct http_resp *out, const char *name, long long *ms)
-{
-    const char *v = NULL;
-    *ms = 0;
-    if (api_query_string(r, out, name, 64, &v) < 0)
-        return -1;
-    if (v != NULL && kf_ingest_parse_time(v, ms) < 0) {
-        http_error(r, out, 400, "bad_request",
-                   "%s: expected ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z)", name);
-        return -1;
-    }
-    return 0;
-}
-
-/* Integer ms under `key` → ISO 8601 (a 0 "from" stays 0: no start). */
-static void learn__iso(json_t *doc, const char *key)
-{
-    json_t *v = json_object_get(doc, key);
-    if (!json_is_integer(v) || json_integer_value(v) <= 0)
-        return;
-    char iso[32];
-    kf_time_iso8601((long long)json_integer_value(v), iso);
-    json_object_set_new(doc, key, json_string(iso));
-}
-
 static void learn__csat_report(struct http_req *r, struct http_resp *out)
 {
     static const char *const buckets[] = {"day", "week", "month", NULL};
-    long long from, to;
+    long long from = 0, to = 0;
     const char *bucket = NULL;
-    if (learn__time(r, out, "from", &from) < 0 || learn__time(r, out, "to", &to) < 0 ||
+    if (api_query_time(r, out, "from", &from) < 0 || api_query_time(r, out, "to", &to) < 0 ||
         api_query_enum(r, out, "bucket", buckets, &bucket) < 0)
         return;
     if (to != 0 && to <= from)
@@ -191,8 +165,8 @@ static void learn__csat_report(struct http_req *r, struct http_resp *out)
                                    kf_bot_utc_offset(kf_engine_bot(r->srv->p.engine)), &doc, &err);
     if (rc != KF_OK)
         return http_engine_error(r, out, rc, &err);
-    learn__iso(doc, "from");
-    learn__iso(doc, "to");
+    api_iso_key(doc, "from");
+    api_iso_key(doc, "to");
     http_json(r, out, 200, doc);
 }
 

@@ -61,20 +61,6 @@ static void ops__iso(json_t *o, const char *key)
     json_object_set_new(o, key, json_string(ts));
 }
 
-/* ?name= as ms or ISO 8601; *ms untouched when absent; -1 after a 400. */
-static int ops__time(struct http_req *r, struct http_resp *out, const char *name, long long *ms)
-{
-    const char *v = NULL;
-    if (api_query_string(r, out, name, 64, &v) < 0)
-        return -1;
-    if (v != NULL && kf_ingest_parse_time(v, ms) < 0) {
-        http_error(r, out, 400, "bad_request",
-                   "%s: expected ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z)", name);
-        return -1;
-    }
-    return 0;
-}
-
 /* The period of a report: ?from=&to=, by default the `span` ms up to the
  * end of the current `align` (UTC hour or day). -1 after a 400. */
 static int ops__period(struct http_req *r, struct http_resp *out, long long span, long long align,
@@ -83,7 +69,7 @@ static int ops__period(struct http_req *r, struct http_resp *out, long long span
     long long now = ops__now_ms();
     *to = (now / align + 1) * align;
     *from = -1;
-    if (ops__time(r, out, "to", to) < 0 || ops__time(r, out, "from", from) < 0)
+    if (api_query_time(r, out, "to", to) < 0 || api_query_time(r, out, "from", from) < 0)
         return -1;
     if (*from < 0)
         *from = *to - span > 0 ? *to - span : 0;
@@ -123,7 +109,7 @@ static void ops__kpis(struct http_req *r, struct http_resp *out)
     if (api_query_enum(r, out, "bucket", buckets, &bucket) < 0)
         return;
     long long bms = bucket != NULL && strcmp(bucket, "hour") == 0 ? HOUR_MS : DAY_MS;
-    long long from, to;
+    long long from = 0, to = 0;
     if (ops__period(r, out, bms == HOUR_MS ? 24 * HOUR_MS : 14 * DAY_MS, bms, &from, &to) < 0)
         return;
     json_t *doc = NULL;
@@ -157,7 +143,7 @@ static void ops__intents(struct http_req *r, struct http_resp *out)
 
 static void ops__handoffs(struct http_req *r, struct http_resp *out)
 {
-    long long from, to;
+    long long from = 0, to = 0;
     if (ops__period(r, out, 7 * DAY_MS, DAY_MS, &from, &to) < 0)
         return;
     json_t *doc = NULL;

@@ -209,6 +209,12 @@ int api_query_bool(struct http_req *r, struct http_resp *out, const char *name, 
 int api_query_enum(struct http_req *r, struct http_resp *out, const char *name,
                    const char *const *allowed, const char **val);
 
+/* ?name= as ms since the epoch or ISO 8601 (2026-11-25T12:00:00Z): *ms is
+ * left as it is when absent; -1 after a 400 naming the parameter. */
+int api_query_time(struct http_req *r, struct http_resp *out, const char *name, long long *ms);
+/* The integer ms under `key` of doc → an ISO 8601 string (0 or absent: as it is). */
+void api_iso_key(json_t *doc, const char *key);
+
 /* Who makes a change: the signed-in user; for an API key the X-Kefu-Actor
  * header (1..64 bytes of text: the person the integration acts for) or the
  * key's name. NULL after a 400. */

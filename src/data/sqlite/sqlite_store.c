@@ -816,6 +816,40 @@ static const char *sq__col_dup(struct kf_arena *a, sqlite3_stmt *q, int col)
     return kf_arena_strndup(a, (const char *)v, (size_t)sqlite3_column_bytes(q, col));
 }
 
+/* Rows (id, role, text, lang, kind, meta, created_at) of a bound message
+ * query into v (limit + 1 room: the extra row only sets *more); strings in
+ * the arena. Resets q. */
+static int sq__message_rows(struct sq_conn *c, sqlite3_stmt *q, int limit, struct kf_arena *a,
+                            struct kf_message *v, size_t *n, int *more, const char *what,
+                            struct kf_err *err)
+{
+    int rc = KF_OK, r;
+    size_t k = 0;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+        if (k == (size_t)limit) {
+            *more = 1;
+            break;
+        }
+        struct kf_message *m = &v[k++];
+        m->id = sqlite3_column_int64(q, 0);
+        m->role = sq__col_dup(a, q, 1);
+        m->text = sq__col_dup(a, q, 2);
+        m->lang = sq__col_dup(a, q, 3);
+        m->kind = sq__col_dup(a, q, 4);
+        m->meta_json = sq__col_dup(a, q, 5);
+        m->created_at = sqlite3_column_int64(q, 6);
+        if (m->role == NULL || m->text == NULL || m->lang == NULL || m->kind == NULL) {
+            rc = kf_errorf(err, KF_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == KF_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = sq__error(c, err, what);
+    sqlite3_reset(q);
+    *n = k;
+    return rc;
+}
+
 static int sq_messages_list(struct kf_store *st, const char *conversation_id, long long before,
                             int limit, struct kf_arena *a, struct kf_message **out, size_t *n,
                             int *more, struct kf_err *err)
@@ -837,28 +871,7 @@ static int sq_messages_list(struct kf_store *st, const char *conversation_id, lo
         sqlite3_bind_int64(q, 2, before > 0 ? before : (long long)9e18);
         sqlite3_bind_int(q, 3, limit + 1); /* one extra tells whether more remain */
         size_t k = 0;
-        int r;
-        while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-            if (k == (size_t)limit) {
-                *more = 1;
-                break;
-            }
-            struct kf_message *m = &v[k++];
-            m->id = sqlite3_column_int64(q, 0);
-            m->role = sq__col_dup(a, q, 1);
-            m->text = sq__col_dup(a, q, 2);
-            m->lang = sq__col_dup(a, q, 3);
-            m->kind = sq__col_dup(a, q, 4);
-            m->meta_json = sq__col_dup(a, q, 5);
-            m->created_at = sqlite3_column_int64(q, 6);
-            if (m->role == NULL || m->text == NULL || m->lang == NULL || m->kind == NULL) {
-                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        if (rc == KF_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-            rc = sq__error(c, err, "list messages");
-        sqlite3_reset(q);
+        rc = sq__message_rows(c, q, limit, a, v, &k, more, "list messages", err);
         /* rows came newest first; callers want oldest first */
         for (size_t i = 0; i < k / 2; i++) {
             struct kf_message tmp = v[i];
@@ -891,28 +904,7 @@ static int sq_messages_after(struct kf_store *st, const char *conversation_id, l
         sqlite3_bind_int64(q, 2, after > 0 ? after : 0);
         sqlite3_bind_int(q, 3, limit + 1); /* one extra tells whether more remain */
         size_t k = 0;
-        int r;
-        while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-            if (k == (size_t)limit) {
-                *more = 1;
-                break;
-            }
-            struct kf_message *m = &v[k++];
-            m->id = sqlite3_column_int64(q, 0);
-            m->role = sq__col_dup(a, q, 1);
-            m->text = sq__col_dup(a, q, 2);
-            m->lang = sq__col_dup(a, q, 3);
-            m->kind = sq__col_dup(a, q, 4);
-            m->meta_json = sq__col_dup(a, q, 5);
-            m->created_at = sqlite3_column_int64(q, 6);
-            if (m->role == NULL || m->text == NULL || m->lang == NULL || m->kind == NULL) {
-                rc = kf_errorf(err, KF_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        if (rc == KF_OK && r != SQLITE_ROW && r != SQLITE_DONE)
-            rc = sq__error(c, err, "list new messages");
-        sqlite3_reset(q);
+        rc = sq__message_rows(c, q, limit, a, v, &k, more, "list new messages", err);
         *out = v;
         *n = k;
     }
