@@ -72,7 +72,7 @@ for sync in full normal; do
         curl -s -XPOST "$url/api/v1/conversations" -H 'Content-Type: application/json' -d '{}' |
             grep -o '"id":"[0-9a-f]\{32\}"' | cut -d'"' -f4 >>"$tmp/ids"
     done
-    echo "store.synchronous=$sync ($(sed 's/^seeded [^:]*: //' "$tmp/seed" | tail -1))"
+    echo "store.synchronous=$sync ($(sed 's/^seeded [^:]*: //' "$tmp/seed" | grep -m1 products))"
     for conns in $conns_list; do
         echo "  wrk -t$threads -c$conns"
         printf "    GET  /healthz                  "

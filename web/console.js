@@ -941,7 +941,12 @@
   els.replyForm.addEventListener('submit', sendReply);
   els.replyInput.addEventListener('keydown', replyKeydown);
   els.replyInput.addEventListener('input', () => { updateSend(); updateCanned(); noteTyping(); });
-  els.replyInput.addEventListener('blur', () => setTimeout(hideCanned, 150));
+  // the menu closes when the box loses focus (a little later, so a click on an item still counts),
+  // unless the box has it again by then: a late timer must not close the menu of a new "/"
+  els.replyInput.addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== els.replyInput) hideCanned();
+  }, 150));
+  els.replyInput.addEventListener('focus', () => updateCanned());
   els.noteForm.addEventListener('submit', addNote);
   setInterval(() => { if (state.me) renderQueue(); }, 15000); // waiting times tick
 

@@ -191,7 +191,8 @@ static int demo__seed(const struct kf_config *cfg, struct kf_seed_params *p)
                s.returns);
     if (rc == KF_OK && !s.skipped)
         rc = demo_rules(st, &err);
-    if (rc == KF_OK && !s.skipped && (rc = demo_accounts(st, cfg->db_path, &err)) != KF_OK)
+    /* also for a store seeded before accounts existed (issue 7) */
+    if (rc == KF_OK && (rc = demo_accounts(st, cfg->db_path, &err)) != KF_OK)
         fprintf(stderr, "kefu: demo seed: accounts: %s\n", err.msg);
     kf_store_free(st);
     return rc == KF_OK ? 0 : rc == KF_EINVAL ? 2 : 1;

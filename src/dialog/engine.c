@@ -703,7 +703,7 @@ static int engine__churn_alert(struct kf_engine *e, const struct kf_conversation
     int rc = kf_agent_churn_ticket(e->store, conv->id, &open_id, err);
     if (rc != KF_OK || open_id != 0)
         return rc;
-    const char *transcript;
+    const char *transcript = NULL;
     if ((rc = engine__transcript(e, conv->id, a, &transcript, err)) != KF_OK)
         return rc;
     char subject[160];
