@@ -18,3 +18,6 @@ echo "== HTTP (bench/http.sh) =="
 echo
 echo "== Association rules (bench/apriori.sh; WEKA_APRIORI_N=\"20000 100000\" adds Weka's 9-minute Apriori row) =="
 WEKA_APRIORI_N=${WEKA_APRIORI_N-20000} "$root/bench/apriori.sh" "$build"
+echo
+echo "== Live push, sign-in and auth (bench/live.sh) =="
+"$root/bench/live.sh" "$build/kefu" "${KEFU_BENCH_SECONDS:-8}"
