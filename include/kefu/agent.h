@@ -3,7 +3,7 @@
  * agents' queue, an agent's list, and what an agent does with one
  * conversation — take it over, reply, write an internal note, hand it back
  * to the bot, close it with a resolution — plus the churn alert's ticket
- * check and webhook outbox.
+ * check (its webhook is queued in ops.h's outbox).
  *
  * How it fits: the engine queues conversations while it commits turns
  * (store.h kf_turn_write: needs_human, the negative streak); the console's
@@ -107,10 +107,6 @@ int kf_agent_close(struct kf_store *st, struct kf_agent_act *a, const char *reso
  * (open | pending | escalated), or 0. */
 int kf_agent_churn_ticket(struct kf_store *st, const char *conversation_id, long long *ticket_id,
                           struct kf_err *err);
-/* Queue a webhook delivery (table webhook_outbox, status pending): topic
- * 1..64 bytes, payload a JSON text, due at next_at (ms). The ops side
- * delivers it. */
-int kf_agent_outbox_add(struct kf_store *st, const char *topic, const char *payload,
-                        long long next_at, long long *id, struct kf_err *err);
+/* (The alert's webhook is queued with ops.h kf_ops_outbox_add.) */
 
 #endif

@@ -146,15 +146,3 @@ int kf_agent_churn_ticket(struct kf_store *st, const char *conversation_id, long
     return rc != KF_OK ? rc : st->agent->churn_ticket(st, conversation_id, ticket_id, err);
 }
 
-int kf_agent_outbox_add(struct kf_store *st, const char *topic, const char *payload,
-                        long long next_at, long long *id, struct kf_err *err)
-{
-    *id = 0;
-    if (topic == NULL || topic[0] == '\0' || strnlen(topic, 65) > 64)
-        return kf_errorf(err, KF_EINVAL, "topic: 1..64 bytes");
-    if (payload == NULL || payload[0] == '\0')
-        return kf_errorf(err, KF_EINVAL, "payload: required");
-    if (next_at < 0)
-        return kf_errorf(err, KF_EINVAL, "next_at: negative");
-    return st->agent->outbox_add(st, topic, payload, next_at, id, err);
-}

@@ -30,8 +30,6 @@ struct kf_agent_ops {
                const char *resolution, int *changed, struct kf_err *err);
     int (*churn_ticket)(struct kf_store *st, const char *conversation_id, long long *ticket_id,
                         struct kf_err *err);
-    int (*outbox_add)(struct kf_store *st, const char *topic, const char *payload,
-                      long long next_at, long long *id, struct kf_err *err);
 };
 
 #endif

@@ -18,6 +18,7 @@
 #include "kefu/entities.h"
 #include "kefu/events.h"
 #include "kefu/experiment.h"
+#include "kefu/ops.h"
 #include "kefu/mem.h"
 #include "kefu/pii.h"
 #include "kefu/profile.h"
@@ -731,7 +732,7 @@ static int engine__churn_alert(struct kf_engine *e, const struct kf_conversation
             (json_int_t)kf_time_now_ms());
         char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
         long long oid;
-        rc = text ? kf_agent_outbox_add(e->store, "churn_alert", text, kf_time_now_ms(), &oid, err)
+        rc = text ? kf_ops_outbox_add(e->store, "churn_alert", text, kf_time_now_ms(), &oid, err)
                   : kf_errorf(err, KF_ENOMEM, "out of memory");
         free(text);
         json_decref(payload);

@@ -1,7 +1,7 @@
 /*
  * sqlite_agent.c — the SQLite half of agent.h: the agents' queue and list,
  * the actions of an agent on a conversation, the churn alert's ticket check
- * and the webhook outbox.
+ * (the churn alert's webhook goes through ops.h's outbox).
  *
  * How it fits: agent.c checks arguments and calls this table
  * (kf_sqlite_agent_ops, agent_int.h); the pool and the write lock are
@@ -45,7 +45,6 @@ enum astmt {
     AS_HANDBACK,
     AS_CLOSE,
     AS_CHURN_TICKET,
-    AS_OUTBOX,
     AS__COUNT
 };
 
@@ -107,8 +106,6 @@ static const char *const as_sql[AS__COUNT] = {
         "SELECT id FROM tickets WHERE conversation_id = ?1"
         " AND category = 'churn_risk' AND status IN ('open', 'pending', 'escalated')"
         " ORDER BY id DESC LIMIT 1",
-    [AS_OUTBOX] = "INSERT INTO webhook_outbox (topic, payload, status, next_at, created_at)"
-                  " VALUES (?1, ?2, 'pending', ?3, ?4)",
 };
 
 static sqlite3_stmt *ag__stmt(struct sq_conn *c, enum astmt id, struct kf_err *err)
@@ -351,32 +348,10 @@ static int ag_churn_ticket(struct kf_store *st, const char *conversation_id, lon
     return rc;
 }
 
-static int ag_outbox_add(struct kf_store *st, const char *topic, const char *payload,
-                         long long next_at, long long *id, struct kf_err *err)
-{
-    struct sq_store *s = (struct sq_store *)st;
-    int rc;
-    struct sq_conn *c = sq__write_begin(s, &rc, err);
-    sqlite3_stmt *q = rc == KF_OK ? ag__stmt(c, AS_OUTBOX, err) : NULL;
-    if (rc == KF_OK && q == NULL)
-        rc = KF_ESTORE;
-    if (rc == KF_OK) {
-        sqlite3_bind_text(q, 1, topic, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, payload, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 3, next_at);
-        sqlite3_bind_int64(q, 4, kf_time_now_ms());
-        rc = sq__done(c, q, "queue webhook", err);
-        if (rc == KF_OK)
-            *id = sqlite3_last_insert_rowid(c->db);
-    }
-    return sq__write_end(s, c, rc, err);
-}
-
 const struct kf_agent_ops kf_sqlite_agent_ops = {
     .queue = ag_queue,
     .list = ag_list,
     .get = ag_get,
     .act = ag_act,
     .churn_ticket = ag_churn_ticket,
-    .outbox_add = ag_outbox_add,
 };

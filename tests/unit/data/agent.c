@@ -323,7 +323,7 @@ static void test_reply_note_handback_close(void **state)
     assert_int_equal(kf_agent_conversations(f->st, &flt, 0, &l, &err), KF_EINVAL);
 }
 
-static void test_churn_and_outbox(void **state)
+static void test_churn_ticket(void **state)
 {
     struct fx *f = *state;
     char id[KF_ID_LEN + 1];
@@ -346,15 +346,6 @@ static void test_churn_and_outbox(void **state)
     assert_int_equal(sqlite3_exec(f->db, sql, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(kf_agent_churn_ticket(f->st, id, &t, &err), KF_OK);
     assert_int_equal(t, 0);
-
-    long long oid = 0;
-    assert_int_equal(kf_agent_outbox_add(f->st, "churn_alert", "{\"a\":1}", 5, &oid, &err), KF_OK);
-    assert_true(oid > 0);
-    assert_int_equal(col(f, "SELECT count(*) FROM webhook_outbox WHERE topic = 'churn_alert'"
-                            " AND status = 'pending' AND next_at = 5"),
-                     1);
-    assert_int_equal(kf_agent_outbox_add(f->st, "", "{}", 5, &oid, &err), KF_EINVAL);
-    assert_int_equal(kf_agent_outbox_add(f->st, "x", NULL, 5, &oid, &err), KF_EINVAL);
 }
 
 int main(void)
@@ -365,7 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vip_priority, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_takeover, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_reply_note_handback_close, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_churn_and_outbox, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_churn_ticket, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
