@@ -175,7 +175,11 @@ static const struct route routes[] = {
     {"GET", "/api/v1/conversations/%s/messages", NULL, W_NONE, 0},
     {"GET", "/api/v1/conversations/%s/turns", NULL, W_AGENT, 0},
     {"POST", "/api/v1/conversations/%s/takeover", "{}", W_AGENT, 0},
+    {"POST", "/api/v1/conversations/%s/reply", "{\"text\":\"r\"}", W_AGENT, 0},
     {"POST", "/api/v1/conversations/%s/notes", "{\"text\":\"n\"}", W_AGENT, 0},
+    {"POST", "/api/v1/conversations/%s/handback", "{}", W_AGENT, 0},
+    {"POST", "/api/v1/conversations/%s/typing", "{\"on\":true}", W_NONE, 0},
+    {"GET", "/api/v1/conversations/%s/ws", NULL, W_NONE, 0},
     {"GET", "/api/v1/conversations/%s/suggestions", NULL, W_AGENT, 0},
     {"GET", "/api/v1/conversations/%s/context", NULL, W_AGENT, 0},
     {"GET", "/api/v1/agents/ws", NULL, W_AGENT, 0},
@@ -209,6 +213,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/reports/campaigns", NULL, W_SUPERVISOR, 0},
     {"GET", "/api/v1/reports/kpis", NULL, W_SUPERVISOR, 0},
     {"GET", "/api/v1/reports/csat", NULL, W_SUPERVISOR, 0},
+    {"GET", "/api/v1/reports/intents", NULL, W_SUPERVISOR, 0},
+    {"GET", "/api/v1/reports/handoffs", NULL, W_SUPERVISOR, 0},
     {"GET", "/api/v1/experiments", NULL, W_SUPERVISOR, 0},
     {"GET", "/api/v1/experiments/reco_style/report", NULL, W_SUPERVISOR, 0},
     {"GET", "/api/v1/users", NULL, W_ADMIN, 0},
@@ -218,6 +224,10 @@ static const struct route routes[] = {
     {"POST", "/api/v1/keys", "{}", W_ADMIN, 0},
     {"DELETE", "/api/v1/keys/no-such-key", NULL, W_ADMIN, 0},
     {"GET", "/api/v1/no-such-route", NULL, W_ADMIN, 0},
+    /* last: they close the conversation */
+    {"POST", "/api/v1/conversations/%s/close", "{\"resolution\":\"resolved\"}", W_AGENT, 0},
+    {"POST", "/api/v1/conversations/%s/end", "{}", W_NONE, 0},
+    {"POST", "/api/v1/conversations/%s/csat", "{\"score\":5}", W_NONE, 0},
 };
 
 static void every_route_checks_its_role(void **state)
