@@ -132,6 +132,16 @@ int kf_events_list(struct kf_store *st, long long customer_id, const char *type,
 int kf_profiles_get(struct kf_store *st, long long customer_id, long long now_ms, json_t **out,
                     struct kf_err *err);
 
+/* Fold the message events the conversation turns queued (at most
+ * max_customers customers' worth, one transaction) into the stored profiles
+ * and tags; *folded: the customers done (fewer than max_customers: the queue
+ * is empty). A turn writes only its event; the server's scheduler calls this
+ * every few seconds, and kf_profiles_get folds what is still queued in
+ * memory, so stored profiles (segments, campaign audiences) lag the turns by
+ * at most that much and a profile read never does. */
+int kf_profiles_fold_pending(struct kf_store *st, int max_customers, long long now_ms,
+                             int *folded, struct kf_err *err);
+
 struct kf_rebuild_stats {
     long long customers, events, tagged; /* tagged: customers with at least one tag */
 };

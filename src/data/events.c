@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "events_int.h"
+#include "kefu/log.h"
 
 #define EV_ID_MAX 128
 #define EV_KEY_MAX 64 /* sku, category, order number, external id */
@@ -435,6 +436,16 @@ int kf_profiles_rebuild(struct kf_store *st, long long now_ms,
 {
     struct kf_rebuild_stats local = {0};
     return st->events->rebuild(st, now_ms, progress, arg, stats ? stats : &local, err);
+}
+
+int kf_profiles_fold_pending(struct kf_store *st, int max_customers, long long now_ms,
+                             int *folded, struct kf_err *err)
+{
+    *folded = 0;
+    if (max_customers < 1 || max_customers > 10000)
+        return kf_errorf(err, KF_EINVAL, "max_customers: out of range [1, 10000]");
+    return st->events->fold_pending(st, max_customers, now_ms > 0 ? now_ms : kf_time_now_ms(),
+                                    folded, err);
 }
 
 int kf_segments_customers(struct kf_store *st, const char *tag, int limit, long long offset,

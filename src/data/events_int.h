@@ -22,6 +22,8 @@ struct kf_events_ops {
     int (*rebuild)(struct kf_store *st, long long now_ms,
                    void (*progress)(long long done, long long total, void *arg), void *arg,
                    struct kf_rebuild_stats *stats, struct kf_err *err);
+    int (*fold_pending)(struct kf_store *st, int max_customers, long long now_ms, int *folded,
+                        struct kf_err *err);
     int (*segment)(struct kf_store *st, const char *tag, int limit, long long offset,
                    json_t **out, struct kf_err *err);
     int (*segments_summary)(struct kf_store *st, json_t **out, struct kf_err *err);

@@ -294,6 +294,20 @@ static void sched__deliver(struct sched *s)
         kf_metrics_error(s->p.metrics, "webhook");
 }
 
+/* The message events the turns queued, into the stored profiles (events.h
+ * kf_profiles_fold_pending), 500 customers a transaction so turns wait on
+ * the writer for one short transaction at a time. */
+static void sched__fold(struct sched *s)
+{
+    struct kf_err err = {0};
+    for (int folded = 500, rounds = 0; folded == 500 && rounds < 100; rounds++) {
+        if (kf_profiles_fold_pending(s->p.store, 500, 0, &folded, &err) != KF_OK) {
+            KF_WARN(s->p.log, "profiles", "folding queued events failed: %s", err.msg);
+            return;
+        }
+    }
+}
+
 static long long sched__min(long long a, long long b)
 {
     return a < b ? a : b;
@@ -321,6 +335,7 @@ static void *sched__main(void *arg)
         pthread_mutex_unlock(&s->lock);
         now = sched__mono_ms();
         if (now >= next_outbox) {
+            sched__fold(s);
             sched__deliver(s);
             next_outbox = sched__mono_ms() + outbox_ms;
         }

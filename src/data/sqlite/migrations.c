@@ -444,6 +444,17 @@ const struct kf_migration kf_sqlite_migrations[] = {
      "  resolved_at INTEGER\n"
      ");\n"
      "CREATE INDEX alerts_state ON alerts(state, started_at);\n"},
+    /* After issue 7: a customer message's interaction event is written in
+     * the turn's transaction, but folded into the profile later, in batches
+     * (the scheduler, kf_profiles_fold_pending), so a turn no longer reads
+     * and rewrites the profile under the single writer. Reads fold what is
+     * still queued here in memory, so a profile is never behind. */
+    {6, "profile_pending: message events not yet folded into their profile",
+     "CREATE TABLE profile_pending (\n"
+     "  event_id INTEGER PRIMARY KEY REFERENCES events(id),\n"
+     "  customer_id INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX profile_pending_customer ON profile_pending(customer_id);\n"},
 };
 
 const size_t kf_sqlite_migrations_len = sizeof kf_sqlite_migrations / sizeof kf_sqlite_migrations[0];

@@ -90,6 +90,11 @@ enum estmt {
     ES_CHURN_BUCKETS,
     ES_CHURN_LEVELS,
     ES_CHURN_TOP,
+    ES_PENDING_ADD,
+    ES_PENDING_OF,
+    ES_PENDING_DEL,
+    ES_PENDING_DEL_RANGE,
+    ES_PENDING_CUSTOMERS,
     ES__COUNT
 };
 
@@ -100,6 +105,14 @@ _Static_assert(ES__COUNT <= SQ_AREA_STMTS, "raise SQ_AREA_STMTS in sqlite_int.h"
     "p.customer_id, c.name, p.lifecycle, p.rfm_segment, p.churn_score"
 
 static const char *const es_sql[ES__COUNT] = {
+    /* message events waiting to be folded (migration 6) */
+    [ES_PENDING_ADD] = "INSERT INTO profile_pending (event_id, customer_id) VALUES (?1, ?2)",
+    [ES_PENDING_OF] = "SELECT e.customer_id, e.type, e.at, e.channel, e.sku, e.category, e.amount,"
+                      " e.props FROM profile_pending p JOIN events e ON e.id = p.event_id"
+                      " WHERE p.customer_id = ?1 ORDER BY p.event_id",
+    [ES_PENDING_DEL] = "DELETE FROM profile_pending WHERE customer_id = ?1",
+    [ES_PENDING_DEL_RANGE] = "DELETE FROM profile_pending WHERE customer_id BETWEEN ?1 AND ?2",
+    [ES_PENDING_CUSTOMERS] = "SELECT DISTINCT customer_id FROM profile_pending LIMIT ?1",
     [ES_CUSTOMER_EXISTS] = "SELECT 1 FROM customers WHERE id = ?1",
     [ES_CHANNEL_ENSURE] = "INSERT INTO channels (name, kind, created_at) VALUES (?1, 'events', ?2)"
                           " ON CONFLICT (name) DO NOTHING",
@@ -277,6 +290,9 @@ static int es__state_load(struct sq_conn *c, long long customer_id,
     return rc;
 }
 
+static int es__apply_pending(struct sq_conn *c, long long customer_id,
+                             struct kf_profile_state *st, int drop, struct kf_err *err);
+
 /* The batch's state of a customer, loaded on first touch. */
 static int es__touch(struct sq_conn *c, struct es_batch *b, long long customer_id,
                      struct kf_profile_state **out, struct kf_err *err)
@@ -295,8 +311,13 @@ static int es__touch(struct sq_conn *c, struct es_batch *b, long long customer_i
         b->cap = cap;
     }
     int rc = es__state_load(c, customer_id, out, err);
+    /* the batch writes this state: what the queue holds goes in with it */
+    if (rc == KF_OK)
+        rc = es__apply_pending(c, customer_id, *out, 1, err);
     if (rc == KF_OK)
         b->v[b->n++] = (struct es_touched){customer_id, *out};
+    else
+        kf_profile_state_free(*out);
     return rc;
 }
 
@@ -452,6 +473,31 @@ static int es__fold_row(sqlite3_stmt *q, int first, struct kf_profile_state *st,
         pe.items = 1;
     int rc = kf_profile_apply(st, &pe, err);
     json_decref(pj);
+    return rc;
+}
+
+/* Fold the customer's queued message events (profile_pending) into st;
+ * with `drop`, also take them off the queue (the caller writes st in the
+ * same transaction). */
+static int es__apply_pending(struct sq_conn *c, long long customer_id,
+                             struct kf_profile_state *st, int drop, struct kf_err *err)
+{
+    sqlite3_stmt *q = es__stmt(c, ES_PENDING_OF, err);
+    if (q == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_int64(q, 1, customer_id);
+    int rc = KF_OK, r;
+    while (rc == KF_OK && (r = sqlite3_step(q)) == SQLITE_ROW)
+        rc = es__fold_row(q, 0, st, err);
+    if (rc == KF_OK && r != SQLITE_DONE)
+        rc = sq__error(c, err, "read queued events");
+    sqlite3_reset(q);
+    if (rc == KF_OK && drop) {
+        if ((q = es__stmt(c, ES_PENDING_DEL, err)) == NULL)
+            return KF_ESTORE;
+        sqlite3_bind_int64(q, 1, customer_id);
+        rc = sq__done(c, q, "unqueue events", err);
+    }
     return rc;
 }
 
@@ -822,19 +868,16 @@ int sq__events_turn(struct sq_store *s, struct sq_conn *c, const char *conversat
         rc = sq__done(c, q, "insert message event", err);
     }
     free(props_text);
-    if (rc != KF_OK)
+    if (rc != KF_OK || sqlite3_changes(c->db) == 0)
         return rc;
-    struct kf_profile_state *st = NULL;
-    rc = es__state_load(c, customer, &st, err);
-    if (rc == KF_OK) {
-        struct kf_profile_event pe = {.type = "message", .at = at, .channel = channel,
-                                      .intent = intent, .sentiment = sentiment};
-        rc = kf_profile_apply(st, &pe, err);
-    }
-    if (rc == KF_OK)
-        rc = es__write_profile(s, c, customer, st, at, err);
-    kf_profile_state_free(st);
-    return rc;
+    /* folded later (kf_profiles_fold_pending) or by the next read or write
+     * of this profile: the turn does not read or rewrite the profile */
+    (void)s;
+    if ((q = es__stmt(c, ES_PENDING_ADD, err)) == NULL)
+        return KF_ESTORE;
+    sqlite3_bind_int64(q, 1, sqlite3_last_insert_rowid(c->db));
+    sqlite3_bind_int64(q, 2, customer);
+    return sq__done(c, q, "queue message event", err);
 }
 
 /* ---- the shop's orders and refunds --------------------------------------------- */
@@ -935,6 +978,8 @@ static int sq_ev_profile_get(struct kf_store *st, long long customer_id, long lo
     int rc = es__context(c, customer_id, &ctx, birthday, tier, err);
     if (rc == KF_OK)
         rc = es__state_load(c, customer_id, &state, err);
+    if (rc == KF_OK) /* what the turns queued and the scheduler has not folded yet */
+        rc = es__apply_pending(c, customer_id, state, 0, err);
     if (rc == KF_OK) {
         *out = es__derive(s, state, &ctx, now_ms > 0 ? now_ms : kf_time_now_ms());
         if (*out == NULL)
@@ -965,6 +1010,44 @@ static int es__range(struct sq_conn *c, long long after, long long *ids, int *n,
     return r == SQLITE_DONE ? KF_OK : sq__error(c, err, "read customers");
 }
 
+/* The queued message events of up to `max` customers into their stored
+ * profiles, in one write transaction. */
+static int sq_ev_fold_pending(struct kf_store *st, int max, long long now_ms, int *folded,
+                              struct kf_err *err)
+{
+    struct sq_store *s = (struct sq_store *)st;
+    long long *ids = kf_calloc((size_t)max, sizeof *ids);
+    if (ids == NULL)
+        return kf_errorf(err, KF_ENOMEM, "out of memory");
+    int rc;
+    struct sq_conn *c = sq__write_begin(s, &rc, err);
+    int n = 0;
+    sqlite3_stmt *q = rc == KF_OK ? es__stmt(c, ES_PENDING_CUSTOMERS, err) : NULL;
+    if (rc == KF_OK && q == NULL)
+        rc = KF_ESTORE;
+    if (rc == KF_OK) {
+        sqlite3_bind_int(q, 1, max);
+        int r;
+        while (n < max && (r = sqlite3_step(q)) == SQLITE_ROW)
+            ids[n++] = sqlite3_column_int64(q, 0);
+        if (n < max && r != SQLITE_DONE)
+            rc = sq__error(c, err, "read queued customers");
+        sqlite3_reset(q);
+    }
+    for (int i = 0; rc == KF_OK && i < n; i++) {
+        struct kf_profile_state *state = NULL;
+        rc = es__state_load(c, ids[i], &state, err);
+        if (rc == KF_OK)
+            rc = es__apply_pending(c, ids[i], state, 1, err);
+        if (rc == KF_OK)
+            rc = es__write_profile(s, c, ids[i], state, now_ms, err);
+        kf_profile_state_free(state);
+    }
+    rc = sq__write_end(s, c, rc, err);
+    kf_free(ids);
+    *folded = rc == KF_OK ? n : 0;
+    return rc;
+}
 /* Fold and write one range inside the open transaction. */
 static int es__rebuild_range(struct sq_store *s, struct sq_conn *c, const long long *ids, int n,
                              long long now, struct kf_rebuild_stats *stats, struct kf_err *err)
@@ -998,6 +1081,14 @@ static int es__rebuild_range(struct sq_store *s, struct sq_conn *c, const long l
     }
     for (int i = 0; rc == KF_OK && i < n; i++)
         rc = es__write_profile(s, c, ids[i], states[i], now, err);
+    /* every event of the range is in these states, the queued ones too */
+    if (rc == KF_OK && n > 0 && (q = es__stmt(c, ES_PENDING_DEL_RANGE, err)) == NULL)
+        rc = KF_ESTORE;
+    else if (rc == KF_OK && n > 0) {
+        sqlite3_bind_int64(q, 1, ids[0]);
+        sqlite3_bind_int64(q, 2, ids[n - 1]);
+        rc = sq__done(c, q, "unqueue rebuilt events", err);
+    }
     for (int i = 0; i < n; i++)
         kf_profile_state_free(states[i]);
     kf_free(states);
@@ -1178,6 +1269,7 @@ const struct kf_events_ops kf_sqlite_events_ops = {
     .list = sq_ev_list,
     .profile_get = sq_ev_profile_get,
     .rebuild = sq_ev_rebuild,
+    .fold_pending = sq_ev_fold_pending,
     .segment = sq_ev_segment,
     .segments_summary = sq_ev_segments_summary,
     .churn = sq_ev_churn,

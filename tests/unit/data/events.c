@@ -398,6 +398,25 @@ static void test_turns_are_events(void **state)
     assert_int_equal(json_integer_value(path(p, "activity", "messages")), 2);
     assert_int_equal(json_integer_value(path(p, "complaints", "total")), 2);
     json_decref(p);
+    /* the turns only queued their events: the read above folded them in
+     * memory, the stored profile waits for kf_profiles_fold_pending */
+    char pend[160], stored[200];
+    snprintf(pend, sizeof pend, "SELECT count(*) FROM profile_pending WHERE customer_id = %lld",
+             cust);
+    snprintf(stored, sizeof stored,
+             "SELECT coalesce(profile ->> '$.activity.messages', 0) FROM profiles"
+             " WHERE customer_id = %lld", cust);
+    assert_int_equal(sql_int(f, pend), 2);
+    int folded = 0;
+    assert_int_equal(kf_profiles_fold_pending(f->st, 10, NOW, &folded, &err), 0);
+    assert_true(folded >= 1);
+    assert_int_equal(sql_int(f, pend), 0);
+    assert_int_equal(sql_int(f, stored), 2);
+    p = profile(f, cust); /* folded once, not twice */
+    assert_int_equal(json_integer_value(path(p, "activity", "messages")), 2);
+    json_decref(p);
+    assert_int_equal(kf_profiles_fold_pending(f->st, 10, NOW, &folded, &err), 0);
+    assert_int_equal(folded, 0);
     json_t *list = NULL;
     assert_int_equal(kf_events_list(f->st, cust, "message", 10, 0, &list, &err), 0);
     assert_int_equal(json_integer_value(json_object_get(list, "total")), 2);

@@ -18,7 +18,7 @@
 #include "kefu/log.h"
 #include "kefu/store.h"
 
-#define SCHEMA 5 /* the newest migration (src/data/sqlite/migrations.c) */
+#define SCHEMA 6 /* the newest migration (src/data/sqlite/migrations.c) */
 
 /* Each test gets a fresh temp folder with an opened, migrated store. */
 struct fx {

@@ -151,7 +151,7 @@ static void test_engine_is_ready(void **state)
     assert_non_null(kf_engine_store(F.e));
     assert_string_equal(kf_bot_name(kf_engine_bot(F.e)), "demo-shop");
     /* the database was migrated */
-    assert_int_equal(sql_int("SELECT MAX(version) FROM schema_migrations", NULL), 5);
+    assert_int_equal(sql_int("SELECT MAX(version) FROM schema_migrations", NULL), 6);
     /* and the start was logged with the bot's name */
     char buf[4096];
     ssize_t n = pread(F.log_fd, buf, sizeof buf - 1, 0);
