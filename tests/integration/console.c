@@ -67,16 +67,11 @@ static int teardown(void **state)
 static json_t *req(const char *token, const char *method, const char *path, const char *body,
                    long want)
 {
-    char auth[128];
-    snprintf(auth, sizeof auth, "Authorization:%s%s", token ? " Bearer " : "", token ? token : "");
-    const char *hdrs[] = {auth, NULL};
-    struct th_resp r;
-    assert_int_equal(
-        th_http_ex(&E.kefu, method, path, body, body ? strlen(body) : 0, NULL, hdrs, &r), 0);
-    if (r.status != want)
-        fail_msg("%s %s → %ld, expected %ld: %s", method, path, r.status, want, r.body);
-    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
-    th_resp_free(&r);
+    long status;
+    char got[512];
+    json_t *doc = th_json_as(&E.kefu, token, method, path, body, &status, got, sizeof got);
+    if (status != want)
+        fail_msg("%s %s → %ld, expected %ld: %s", method, path, status, want, got);
     return doc;
 }
 

@@ -367,3 +367,26 @@ int th_login(const struct kefu_proc *p, const char *name, const char *password, 
     th_resp_free(&r);
     return token[0] != '\0' ? 0 : -1;
 }
+
+json_t *th_json_as(const struct kefu_proc *p, const char *token, const char *method,
+                   const char *path, const char *body, long *status, char *body_out,
+                   size_t body_cap)
+{
+    char auth[160];
+    snprintf(auth, sizeof auth, "Authorization:%s%s", token ? " Bearer " : "", token ? token : "");
+    const char *hdrs[] = {auth, NULL};
+    struct th_resp r;
+    *status = 0;
+    if (body_out != NULL && body_cap > 0)
+        body_out[0] = '\0';
+    if (th_http_ex(p, method, path, body, body ? strlen(body) : 0, NULL, hdrs, &r) != 0) {
+        th_resp_free(&r);
+        return NULL;
+    }
+    *status = r.status;
+    if (body_out != NULL && body_cap > 0)
+        snprintf(body_out, body_cap, "%s", r.body);
+    json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+    th_resp_free(&r);
+    return doc;
+}

@@ -68,6 +68,13 @@ int th_http_ex(const struct kefu_proc *p, const char *method, const char *path, 
                struct th_resp *out);
 void th_resp_free(struct th_resp *r);
 
+/* The same as `token` (a session token or API key; NULL: no credentials at
+ * all): the reply as JSON (NULL if it is not JSON), *status its status, and
+ * the body's first bytes into body_out (optional) for failure messages. */
+json_t *th_json_as(const struct kefu_proc *p, const char *token, const char *method,
+                   const char *path, const char *body, long *status, char *body_out,
+                   size_t body_cap);
+
 /* Request + parse the reply as JSON (NULL if it is not JSON). */
 json_t *th_json(const struct kefu_proc *p, const char *method, const char *path,
                 const char *body, long *status);
